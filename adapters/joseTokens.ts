@@ -1,0 +1,67 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { UnauthorizedError, type Tokens } from './ports.js';
+
+const ISSUER = 'secably';
+const ACCESS_AUDIENCE = 'secably-api';
+const REFRESH_AUDIENCE = 'secably-refresh';
+
+/**
+ * HS256 JWTs via jose. Only HS256 is accepted (so `alg: none` and algorithm
+ * confusion fail), with our issuer and an audience per token kind (a refresh
+ * token is no access token and vice versa), and `exp` checked against `now`.
+ */
+export function joseTokens(options: { secret: string; accessTtlSeconds?: number; refreshTtlSeconds?: number }): Tokens {
+  const key = new TextEncoder().encode(options.secret);
+  const accessTtl = options.accessTtlSeconds ?? 15 * 60;
+  const refreshTtl = options.refreshTtlSeconds ?? 7 * 24 * 3600;
+
+  async function sign(claims: Record<string, unknown>, subject: string, audience: string, ttl: number, now: Date) {
+    const iat = Math.floor(now.getTime() / 1000);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(subject)
+      .setIssuer(ISSUER)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttl)
+      .sign(key);
+    return { token, expiresAt: new Date((iat + ttl) * 1000) };
+  }
+
+  async function verify(token: string, audience: string, now: Date) {
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience,
+        currentDate: now,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof errors.JOSEError || error instanceof TypeError) {
+        throw new UnauthorizedError(error instanceof errors.JWTExpired ? 'Token has expired.' : 'Token is invalid.');
+      }
+      throw error;
+    }
+  }
+
+  return {
+    signAccess: (claims, now) => sign({ sv: claims.sessionVersion }, claims.userId, ACCESS_AUDIENCE, accessTtl, now),
+    signRefresh: (claims, now) =>
+      sign({ fam: claims.familyId, jti: claims.tokenId }, claims.userId, REFRESH_AUDIENCE, refreshTtl, now),
+    async verifyAccess(token, now) {
+      const payload = await verify(token, ACCESS_AUDIENCE, now);
+      if (typeof payload.sub !== 'string' || typeof payload.sv !== 'number')
+        throw new UnauthorizedError('Token is invalid.');
+      return { userId: payload.sub, sessionVersion: payload.sv };
+    },
+    async verifyRefresh(token, now) {
+      const payload = await verify(token, REFRESH_AUDIENCE, now);
+      if (typeof payload.sub !== 'string' || typeof payload.fam !== 'string' || typeof payload.jti !== 'string') {
+        throw new UnauthorizedError('Token is invalid.');
+      }
+      return { userId: payload.sub, familyId: payload.fam, tokenId: payload.jti };
+    },
+  };
+}
