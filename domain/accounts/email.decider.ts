@@ -1,0 +1,46 @@
+import { assertNever, DomainError, type Decider } from '../shared/decider.js';
+import type { EmailEvent } from './user.events.js';
+
+/**
+ * Who holds an e-mail address. The `email-<hash>` stream is appended with an
+ * expected revision, so two concurrent registrations of one address cannot both
+ * win. A claim whose user stream was never written (a crash between the two
+ * appends) may be taken over by a later registration.
+ */
+export type EmailCommand = {
+  type: 'ClaimEmail';
+  email: string;
+  userId: string;
+  /** Whether the current holder's user stream exists (read by the handler). */
+  holderExists: boolean;
+  now: string;
+};
+
+export type EmailState = { readonly holder: string | null };
+
+function decide(command: EmailCommand, state: EmailState): EmailEvent[] {
+  switch (command.type) {
+    case 'ClaimEmail':
+      if (state.holder !== null && state.holder !== command.userId && command.holderExists) {
+        throw new DomainError('A user with this email already exists.', 'email_taken', 'conflict');
+      }
+      return [{ type: 'EmailClaimed', data: { email: command.email, userId: command.userId, claimedAt: command.now } }];
+    default:
+      return assertNever(command.type);
+  }
+}
+
+function evolve(_state: EmailState, event: EmailEvent): EmailState {
+  switch (event.type) {
+    case 'EmailClaimed':
+      return { holder: event.data.userId };
+    default:
+      return assertNever(event.type);
+  }
+}
+
+export const emailDecider: Decider<EmailCommand, EmailEvent, EmailState> = {
+  decide,
+  evolve,
+  initialState: () => ({ holder: null }),
+};
