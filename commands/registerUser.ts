@@ -1,0 +1,72 @@
+import { AccountEvent } from '../domain/accounts/account.events.js';
+import { accountDecider } from '../domain/accounts/account.decider.js';
+import { emailDecider } from '../domain/accounts/email.decider.js';
+import { EmailEvent, UserEvent } from '../domain/accounts/user.events.js';
+import { userDecider } from '../domain/accounts/user.decider.js';
+import { DomainError } from '../domain/shared/decider.js';
+import { emailStream, loadUser, normalizeEmail } from './accountStreams.js';
+import { streams, type CommandDeps } from './deps.js';
+import { handleCommand } from './handleCommand.js';
+import { startSession, type SessionTokens } from './sessions.js';
+
+export interface Registration {
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly password: string;
+}
+
+/**
+ * Registers a user: claims the address (the `email-…` stream, appended with an
+ * expected revision, is what makes concurrent registrations of one address
+ * safe), writes the user, opens the account on the free plan, and logs in.
+ */
+export async function registerUser(
+  deps: CommandDeps,
+  input: Registration,
+): Promise<{ userId: string; registeredAt: string; tokens: SessionTokens }> {
+  const email = normalizeEmail(input.email);
+  const userId = deps.ids.uuid();
+  const now = deps.clock.now().toISOString();
+  const holderExists = async (holder: string | null) =>
+    holder !== null && (await loadUser(deps, holder)).state.status === 'registered';
+
+  // Refuse a taken address before paying for the password hash.
+  const claimStream = emailStream(email);
+  const taken = await currentHolder(deps, claimStream);
+  if (taken !== null && (await holderExists(taken))) {
+    throw new DomainError('A user with this email already exists.', 'email_taken', 'conflict');
+  }
+  const passwordHash = await deps.hasher.hash(input.password);
+
+  await handleCommand(deps, claimStream, emailDecider, EmailEvent, async (state) => ({
+    type: 'ClaimEmail' as const,
+    email,
+    userId,
+    holderExists: await holderExists(state.holder),
+    now,
+  }));
+  await handleCommand(deps, streams.user(userId), userDecider, UserEvent, {
+    type: 'RegisterUser',
+    userId,
+    email,
+    firstName: input.firstName,
+    lastName: input.lastName,
+    passwordHash,
+    now,
+  });
+  const opened = await handleCommand(deps, streams.account(userId), accountDecider, AccountEvent, {
+    type: 'OpenAccount',
+    accountId: userId,
+    now,
+  });
+  const tokens = await startSession(deps, userId);
+  if (opened.position !== undefined) await deps.readModelsAt(opened.position);
+  return { userId, registeredAt: now, tokens };
+}
+
+async function currentHolder(deps: Pick<CommandDeps, 'store'>, claimStream: string): Promise<string | null> {
+  const events = await deps.store.readStream(claimStream, { direction: 'backwards', maxCount: 1 });
+  const last = events[0];
+  return last ? EmailEvent.parse({ type: last.type, data: last.data }).data.userId : null;
+}

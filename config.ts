@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** Every setting comes from the environment, parsed once at start; a bad value stops the process. */
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const ConfigSchema = z.object({
+  SECABLY_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  SECABLY_DATA_DIR: z.string().min(1).default('./data'),
+  SECABLY_RATE_LIMIT_MULTIPLIER: z.coerce.number().positive().max(1_000_000).default(1),
+  SECABLY_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'SECABLY_ADMIN_TOKEN must have at least 16 characters')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** HS256 key for our JWTs; in embedded mode one is generated and kept in the data dir when unset. */
+  SECABLY_JWT_SECRET: z.string().min(32, 'SECABLY_JWT_SECRET must have at least 32 characters').optional(),
+  SECABLY_ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(900),
+  SECABLY_REFRESH_TOKEN_TTL: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
+  SECABLY_TRUST_PROXY: boolean.default(false),
+  /** log2 of scrypt's N (cost); 15 = 32 MiB per hash. Lower only for tests. */
+  SECABLY_SCRYPT_LOG2N: z.coerce.number().int().min(10).max(20).default(15),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,89 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { adminRoutes } from './admin.routes.js';
+import { apiKeysRoutes } from './apiKeys.routes.js';
+import { authRoutes } from './auth.routes.js';
+import { identifyCaller, rejectBadCredentials } from './authenticate.js';
+import { creditsRoutes } from './credits.routes.js';
+import type { AppDeps, AppEnv } from './deps.js';
+import { ApiError, errorBody, sendError, toApiError } from './errors.js';
+import { plansRoutes } from './plans.routes.js';
+import { profileRoutes } from './profile.routes.js';
+import { rateLimits } from './rateLimits.js';
+
+export const BASE_PATH = '/api/v1';
+
+function clientIp(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // no socket: an in-process request (tests)
+  }
+}
+
+/** The whole HTTP API. Tests call `createApp(deps).request(...)`; main.ts serves it. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false });
+  const limits = rateLimits(deps);
+  const { logger } = deps;
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    const requestId = c.req.header('x-request-id')?.slice(0, 100) || deps.ids.uuid();
+    c.set('requestId', requestId);
+    c.set('clientIp', clientIp(c, deps.config.trustProxy));
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        {
+          reqId: requestId,
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          user: c.get('auth')?.userId,
+        },
+        'request',
+      );
+    }
+  });
+
+  app.get('/healthz', (c) =>
+    deps.ready && !deps.ready() ? c.json({ status: 'starting' }, 503) : c.json({ status: 'ok' }),
+  );
+
+  const api = new Hono<AppEnv>({ strict: false });
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: (c) => c.json(errorBody(new ApiError(413, 'Request body is too large.', 'payload_too_large')), 413),
+    }),
+  );
+  api.route('/admin', adminRoutes(deps));
+  api.use('*', limits.headers, identifyCaller(deps), limits.general, rejectBadCredentials, limits.monthlyQuota);
+  api.route('/auth', authRoutes(deps, limits));
+  api.route('/', plansRoutes());
+  api.route('/', profileRoutes(deps));
+  api.route('/', apiKeysRoutes(deps));
+  api.route('/', creditsRoutes(deps));
+  app.route(BASE_PATH, api);
+
+  app.notFound((c) => c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404));
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError) {
+      if (apiError.status >= 500) logger.warn({ err: error, reqId: c.get('requestId') }, 'request failed');
+      return sendError(c, apiError);
+    }
+    logger.error({ err: error, reqId: c.get('requestId') }, 'unhandled error');
+    return c.json({ error: 'Internal server error.', code: 'internal_error', request_id: c.get('requestId') }, 500);
+  });
+  return app;
+}

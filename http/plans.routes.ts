@@ -1,0 +1,30 @@
+import { Hono } from 'hono';
+import { PLAN_IDS, PLANS, SCAN_PRICES } from '../domain/accounts/plans.js';
+import type { AppEnv } from './deps.js';
+
+/** Public: the plan table and scan prices ("Try it now" works without credentials). */
+export function plansRoutes() {
+  const app = new Hono<AppEnv>();
+  const body = {
+    plans: PLAN_IDS.map((id) => {
+      const plan = PLANS[id];
+      return {
+        id: plan.id,
+        name: plan.name,
+        price_usd_per_month: plan.priceUsdPerMonth,
+        api_requests_per_month: plan.apiRequestsPerMonth,
+        scan_credits_per_month: plan.scanCreditsPerMonth,
+        targets_limit: plan.targetsLimit,
+      };
+    }),
+    scan_costs: SCAN_PRICES.map((p) => ({ ...p })),
+    notes: {
+      unlimited: 'null means unlimited',
+      credits:
+        'Monthly credits reset at the start of each calendar month (UTC); purchased credits never expire and are spent after monthly ones.',
+    },
+  };
+  const json = JSON.stringify(body);
+  app.get('/plans', (c) => c.body(json, 200, { 'Content-Type': 'application/json' }));
+  return app;
+}

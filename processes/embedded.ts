@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { cryptoIds } from '../adapters/cryptoIds.js';
+import { joseTokens } from '../adapters/joseTokens.js';
+import { memoryCounterStore } from '../adapters/memoryCounterStore.js';
+import { memoryReadModels } from '../adapters/memoryReadModels.js';
+import type { Clock, Ids, PasswordHasher } from '../adapters/ports.js';
+import { scryptPasswordHasher } from '../adapters/scryptPasswordHasher.js';
+import { sqliteEventStore } from '../adapters/sqliteEventStore.js';
+import { systemClock } from '../adapters/systemClock.js';
+import type { Config } from '../config.js';
+import { createApp } from '../http/app.js';
+import type { AppDeps } from '../http/deps.js';
+import { allProjections } from '../projections/index.js';
+import { projectionRunner } from '../projections/projectionRunner.js';
+
+/** The JWT key: from the environment, or generated once and kept (mode 0600) in the data dir. */
+function jwtSecret(config: Config, ids: Ids): string {
+  if (config.SECABLY_JWT_SECRET) return config.SECABLY_JWT_SECRET;
+  const file = join(config.SECABLY_DATA_DIR, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = ids.secret(48);
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export interface Runtime {
+  readonly deps: AppDeps;
+  readonly app: ReturnType<typeof createApp>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded mode: one process, SQLite event store, in-process read models
+ * (rebuilt by replay at start), in-memory counters.
+ */
+export async function startEmbedded(
+  config: Config,
+  logger: Logger,
+  overrides: { clock?: Clock; hasher?: PasswordHasher; ids?: Ids } = {},
+): Promise<Runtime> {
+  mkdirSync(config.SECABLY_DATA_DIR, { recursive: true });
+  const ids = overrides.ids ?? cryptoIds;
+  const store = sqliteEventStore({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') });
+  const readModels = memoryReadModels();
+  const counters = memoryCounterStore();
+  const projector = projectionRunner({ store, readModels, projections: allProjections, logger });
+  let ready = false;
+
+  const deps: AppDeps = {
+    store,
+    readModels,
+    counters,
+    clock: overrides.clock ?? systemClock,
+    ids,
+    hasher: overrides.hasher ?? scryptPasswordHasher({ log2N: config.SECABLY_SCRYPT_LOG2N }),
+    tokens: joseTokens({
+      secret: jwtSecret(config, ids),
+      accessTtlSeconds: config.SECABLY_ACCESS_TOKEN_TTL,
+      refreshTtlSeconds: config.SECABLY_REFRESH_TOKEN_TTL,
+    }),
+    readModelsAt: (position) => projector.waitFor(position),
+    config: {
+      adminToken: config.SECABLY_ADMIN_TOKEN,
+      rateLimitMultiplier: config.SECABLY_RATE_LIMIT_MULTIPLIER,
+      trustProxy: config.SECABLY_TRUST_PROXY,
+    },
+    logger,
+    ready: () => ready,
+  };
+
+  const started = performance.now();
+  await projector.start();
+  const head = await store.headPosition();
+  if (head >= 0) await projector.waitFor(head, 600_000);
+  ready = true;
+  logger.info({ position: head, ms: Math.round(performance.now() - started) }, 'read models caught up');
+
+  return {
+    deps,
+    app: createApp(deps),
+    async stop() {
+      await projector.stop();
+      await counters.close();
+      await readModels.close();
+      await store.close();
+    },
+  };
+}
