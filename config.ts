@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowList } from './domain/targets/targetPolicy.js';
 
 /** Every setting comes from the environment, parsed once at start; a bad value stops the process. */
 const boolean = z
@@ -28,6 +29,22 @@ export const ConfigSchema = z.object({
   SECABLY_TRUST_PROXY: boolean.default(false),
   /** log2 of scrypt's N (cost); 15 = 32 MiB per hash. Lower only for tests. */
   SECABLY_SCRYPT_LOG2N: z.coerce.number().int().min(10).max(20).default(15),
+  /** Non-public ranges that may be scanned anyway (comma-separated CIDRs), e.g. 127.0.0.0/8 for local tests. */
+  SECABLY_ALLOWED_TARGETS: z
+    .string()
+    .default('')
+    .transform((csv, ctx) => {
+      const parsed = parseAllowList(csv);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.cidrs;
+    }),
+  /** The nmap binary (default: `nmap` on PATH). */
+  SECABLY_NMAP_PATH: z.string().min(1).optional(),
+  /** Scans of one scanner run at once by the embedded worker. */
+  SECABLY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

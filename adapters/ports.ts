@@ -274,3 +274,19 @@ export class UnauthorizedError extends SecablyError {
     super(message, 'unauthorized');
   }
 }
+
+// ---------------------------------------------------------------- DNS
+
+/** Resolves a hostname to every IPv4 and IPv6 address it has (an empty list when it has none). */
+export interface Resolver {
+  resolve(hostname: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+/** Durable positions of the store's subscribers (dispatcher, process managers). */
+export interface Checkpoints {
+  get(name: string): Promise<number | undefined>;
+  set(name: string, position: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,4 +1,5 @@
 import type { Clock, EventStore, Ids, PasswordHasher, ReadModels, Tokens } from '../adapters/ports.js';
+import type { TargetGuardDeps } from './targetGuard.js';
 
 /** What command handlers need. */
 export interface CommandDeps {
@@ -10,10 +11,15 @@ export interface CommandDeps {
   readonly tokens: Tokens;
   /** Resolves once the read models include the event at `position` (read-your-writes). */
   readonly readModelsAt: (position: number) => Promise<void>;
+  /** DNS and the allow-list for the SSRF guard. */
+  readonly targetGuard: TargetGuardDeps;
 }
 
 export const streams = {
   user: (userId: string) => `user-${userId}`,
   account: (userId: string) => `account-${userId}`,
   email: (emailHash: string) => `email-${emailHash}`,
+  target: (targetId: string) => `target-${targetId}`,
+  scan: (scanId: string) => `scan-${scanId}`,
+  idempotency: (userId: string, keyHash: string) => `idempotency-${userId}-${keyHash}`,
 } as const;

@@ -22,14 +22,14 @@ export async function jsonBody<Schema extends z.ZodType>(c: Context, schema: Sch
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ApiError(400, 'The JSON body must be an object.', 'validation_error');
   }
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw validationError(parsed.error);
   return parsed.data;
 }
 
 /** Validates query parameters (strings) with a schema. */
 export function queryParams<Schema extends z.ZodType>(c: Context, schema: Schema): z.infer<Schema> {
-  const parsed = schema.safeParse(c.req.query());
+  const parsed = schema.safeParse(c.req.query(), { reportInput: true });
   if (!parsed.success) throw validationError(parsed.error, 'Invalid query parameters.');
   return parsed.data;
 }

@@ -13,7 +13,9 @@ export type AccountCommand =
   | { type: 'PurchaseCredits'; credits: number; reason: string; now: string }
   | { type: 'ReserveCredits'; scanId: string; credits: number; now: string }
   | { type: 'SpendCredits'; scanId: string; now: string }
-  | { type: 'RefundCredits'; scanId: string; reason: string; now: string };
+  | { type: 'RefundCredits'; scanId: string; reason: string; now: string }
+  | { type: 'TakeTargetSlot'; targetId: string; now: string }
+  | { type: 'ReleaseTargetSlot'; targetId: string; now: string };
 
 export interface Reservation {
   readonly credits: number;
@@ -38,6 +40,8 @@ export type AccountState =
       /** Scans paid for (reserved) in `period`, free ones included. */
       readonly scansInPeriod: number;
       readonly reservations: Readonly<Record<string, Reservation>>;
+      /** Targets counted against the plan's limit. */
+      readonly targetIds: readonly string[];
     };
 
 type OpenAccount = Extract<AccountState, { status: 'open' }>;
@@ -185,6 +189,22 @@ function decideOnOpen(command: Exclude<AccountCommand, { type: 'OpenAccount' }>,
         },
       ];
     }
+    case 'TakeTargetSlot': {
+      if (state.targetIds.includes(command.targetId)) return [];
+      const limit = PLANS[state.plan].targetsLimit;
+      if (limit !== null && state.targetIds.length >= limit) {
+        throw new DomainError(
+          `Your ${PLANS[state.plan].name} plan allows ${limit} targets; delete one or upgrade your plan.`,
+          'target_limit_reached',
+          'forbidden',
+          { limit, count: state.targetIds.length, upgrade_url: '/pricing/' },
+        );
+      }
+      return [{ type: 'TargetSlotTaken', data: { accountId, targetId: command.targetId, takenAt: command.now } }];
+    }
+    case 'ReleaseTargetSlot':
+      if (!state.targetIds.includes(command.targetId)) return [];
+      return [{ type: 'TargetSlotReleased', data: { accountId, targetId: command.targetId, releasedAt: command.now } }];
     default:
       return assertNever(command);
   }
@@ -242,6 +262,7 @@ function evolve(state: AccountState, event: AccountEvent): AccountState {
       purchased: 0,
       scansInPeriod: 0,
       reservations: {},
+      targetIds: [],
     };
   }
   if (state.status !== 'open') return state;
@@ -298,6 +319,10 @@ function evolve(state: AccountState, event: AccountEvent): AccountState {
         reservations: { ...state.reservations, [event.data.scanId]: { ...reservation, status: 'refunded' } },
       };
     }
+    case 'TargetSlotTaken':
+      return { ...state, targetIds: [...state.targetIds, event.data.targetId] };
+    case 'TargetSlotReleased':
+      return { ...state, targetIds: state.targetIds.filter((id) => id !== event.data.targetId) };
     default:
       return assertNever(event);
   }

@@ -76,6 +76,17 @@ export const CreditsRefunded = z.object({
   }),
 });
 
+/** A target counted against the plan's target limit. */
+export const TargetSlotTaken = z.object({
+  type: z.literal('TargetSlotTaken'),
+  data: z.object({ accountId: z.string(), targetId: z.string(), takenAt: z.string() }),
+});
+
+export const TargetSlotReleased = z.object({
+  type: z.literal('TargetSlotReleased'),
+  data: z.object({ accountId: z.string(), targetId: z.string(), releasedAt: z.string() }),
+});
+
 export const AccountEvent = z.discriminatedUnion('type', [
   AccountOpened,
   PlanChanged,
@@ -84,6 +95,8 @@ export const AccountEvent = z.discriminatedUnion('type', [
   CreditsReserved,
   CreditsSpent,
   CreditsRefunded,
+  TargetSlotTaken,
+  TargetSlotReleased,
 ]);
 export type AccountEvent = z.infer<typeof AccountEvent>;
 export const ACCOUNT_EVENT_TYPES = AccountEvent.options.map((o) => o.shape.type.value);

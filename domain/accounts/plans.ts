@@ -12,6 +12,8 @@ export interface Plan {
   readonly scanCreditsPerMonth: number;
   /** Targets a user may hold; null = unlimited. */
   readonly targetsLimit: number | null;
+  /** Largest range target (CIDR) in addresses: every host of a range is scanned. */
+  readonly maxRangeAddresses: number;
 }
 
 export const PLANS: Readonly<Record<PlanId, Plan>> = {
@@ -22,6 +24,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     apiRequestsPerMonth: 100,
     scanCreditsPerMonth: 0,
     targetsLimit: 5,
+    maxRangeAddresses: 16,
   },
   indie: {
     id: 'indie',
@@ -30,6 +33,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     apiRequestsPerMonth: 2000,
     scanCreditsPerMonth: 10,
     targetsLimit: 20,
+    maxRangeAddresses: 256,
   },
   startup: {
     id: 'startup',
@@ -38,6 +42,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     apiRequestsPerMonth: 10000,
     scanCreditsPerMonth: 50,
     targetsLimit: 100,
+    maxRangeAddresses: 1024,
   },
   business: {
     id: 'business',
@@ -46,6 +51,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     apiRequestsPerMonth: 50000,
     scanCreditsPerMonth: 200,
     targetsLimit: 500,
+    maxRangeAddresses: 4096,
   },
   enterprise: {
     id: 'enterprise',
@@ -54,6 +60,7 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     apiRequestsPerMonth: null,
     scanCreditsPerMonth: 1000,
     targetsLimit: null,
+    maxRangeAddresses: 65536,
   },
 };
 
