@@ -11,6 +11,8 @@ import { ApiError, errorBody, sendError, toApiError } from './errors.js';
 import { plansRoutes } from './plans.routes.js';
 import { profileRoutes } from './profile.routes.js';
 import { rateLimits } from './rateLimits.js';
+import { scansRoutes } from './scans.routes.js';
+import { targetsRoutes } from './targets.routes.js';
 
 export const BASE_PATH = '/api/v1';
 
@@ -73,6 +75,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', profileRoutes(deps));
   api.route('/', apiKeysRoutes(deps));
   api.route('/', creditsRoutes(deps));
+  api.route('/', scansRoutes(deps, limits));
+  api.route('/', targetsRoutes(deps));
   app.route(BASE_PATH, api);
 
   app.notFound((c) => c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404));

@@ -59,6 +59,9 @@ function ledgerEntry(event: AccountEvent, position: number) {
         reason: event.data.reason,
         at: event.data.refundedAt,
       };
+    case 'TargetSlotTaken':
+    case 'TargetSlotReleased':
+      return undefined; // not a credit movement
   }
 }
 
@@ -76,7 +79,10 @@ export function creditsRoutes(deps: AppDeps) {
     const state = events.reduce((s, { event }) => accountDecider.evolve(s, event), accountDecider.initialState());
     const now = deps.clock.now().toISOString();
     const balance = balanceAt(state, now);
-    const history = events.map(({ event, position }) => ledgerEntry(event, position)).reverse();
+    const history = events
+      .map(({ event, position }) => ledgerEntry(event, position))
+      .filter((entry) => entry !== undefined)
+      .reverse();
     return c.json({
       subscription_type: profile.plan,
       balance: {

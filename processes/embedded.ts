@@ -5,13 +5,22 @@ import { cryptoIds } from '../adapters/cryptoIds.js';
 import { joseTokens } from '../adapters/joseTokens.js';
 import { memoryCounterStore } from '../adapters/memoryCounterStore.js';
 import { memoryReadModels } from '../adapters/memoryReadModels.js';
-import type { Clock, Ids, PasswordHasher } from '../adapters/ports.js';
+import type { Clock, Ids, PasswordHasher, Resolver } from '../adapters/ports.js';
+import { dnsResolver } from '../adapters/dnsResolver.js';
 import { scryptPasswordHasher } from '../adapters/scryptPasswordHasher.js';
 import { sqliteEventStore } from '../adapters/sqliteEventStore.js';
 import { systemClock } from '../adapters/systemClock.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
 import type { AppDeps } from '../http/deps.js';
+import { memoryBus } from '../adapters/memoryBus.js';
+import { sqliteCheckpoints } from '../adapters/sqliteCheckpoints.js';
+import { creditsPolicy } from '../pipeline/creditsPolicy.js';
+import { scanDispatcher } from '../pipeline/dispatcher.js';
+import { resultsConsumer } from '../pipeline/resultsConsumer.js';
+import { scanWatchdog, type WatchdogOptions } from '../pipeline/watchdog.js';
+import { scanWorker, type WorkerOptions } from '../pipeline/worker.js';
+import { createScanners } from '../scanners/registry.js';
 import { allProjections } from '../projections/index.js';
 import { projectionRunner } from '../projections/projectionRunner.js';
 
@@ -38,7 +47,15 @@ export interface Runtime {
 export async function startEmbedded(
   config: Config,
   logger: Logger,
-  overrides: { clock?: Clock; hasher?: PasswordHasher; ids?: Ids } = {},
+  overrides: {
+    clock?: Clock;
+    hasher?: PasswordHasher;
+    ids?: Ids;
+    resolver?: Resolver;
+    scanners?: WorkerOptions['scanners'];
+    watchdog?: WatchdogOptions;
+    heartbeatMs?: number;
+  } = {},
 ): Promise<Runtime> {
   mkdirSync(config.SECABLY_DATA_DIR, { recursive: true });
   const ids = overrides.ids ?? cryptoIds;
@@ -61,6 +78,7 @@ export async function startEmbedded(
       refreshTtlSeconds: config.SECABLY_REFRESH_TOKEN_TTL,
     }),
     readModelsAt: (position) => projector.waitFor(position),
+    targetGuard: { resolver: overrides.resolver ?? dnsResolver(), allowedTargets: config.SECABLY_ALLOWED_TARGETS },
     config: {
       adminToken: config.SECABLY_ADMIN_TOKEN,
       rateLimitMultiplier: config.SECABLY_RATE_LIMIT_MULTIPLIER,
@@ -74,14 +92,52 @@ export async function startEmbedded(
   await projector.start();
   const head = await store.headPosition();
   if (head >= 0) await projector.waitFor(head, 600_000);
-  ready = true;
   logger.info({ position: head, ms: Math.round(performance.now() - started) }, 'read models caught up');
+
+  // The scan pipeline, in process: dispatcher → in-memory bus → worker → results → store.
+  const bus = memoryBus({
+    onError: (error, failed) =>
+      logger.error({ err: error, topic: failed.topic, key: failed.message.key }, 'bus handler gave up'),
+  });
+  const checkpoints = sqliteCheckpoints({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') });
+  const pipelineDeps = { store, bus, checkpoints, readModels, clock: deps.clock, ids, logger };
+  const results = resultsConsumer(pipelineDeps);
+  const worker = scanWorker({
+    bus,
+    scanners:
+      overrides.scanners ?? createScanners(config.SECABLY_NMAP_PATH ? { nmapPath: config.SECABLY_NMAP_PATH } : {}),
+    targetGuard: deps.targetGuard,
+    clock: deps.clock,
+    logger,
+    workerId: `embedded-${process.pid}`,
+    concurrency: config.SECABLY_WORKER_CONCURRENCY,
+    ...(overrides.heartbeatMs ? { heartbeatMs: overrides.heartbeatMs } : {}),
+  });
+  const dispatcher = scanDispatcher(pipelineDeps);
+  const credits = creditsPolicy(pipelineDeps);
+  const watchdog = scanWatchdog({ ...pipelineDeps, dispatcher }, overrides.watchdog);
+  await results.start();
+  await worker.start();
+  await credits.start();
+  await dispatcher.start();
+  // Every worker of the embedded mode restarted with this process: recover what they held.
+  await watchdog.recoverAfterRestart();
+  watchdog.start();
+  ready = true;
 
   return {
     deps,
     app: createApp(deps),
     async stop() {
+      ready = false;
+      await watchdog.stop();
+      await worker.stop();
+      await dispatcher.stop();
+      await results.stop();
+      await credits.stop();
+      await bus.close();
       await projector.stop();
+      await checkpoints.close();
       await counters.close();
       await readModels.close();
       await store.close();

@@ -1,9 +1,13 @@
 import type { Projection } from './projection.js';
 import { apiKeysProjection } from './apiKeys.projection.js';
 import { profilesProjection } from './profiles.projection.js';
+import { scansProjection } from './scans.projection.js';
+import { targetsProjection } from './targets.projection.js';
 
 /** Every read model the API serves. */
 export const allProjections: readonly Projection[] = [
   profilesProjection as unknown as Projection,
   apiKeysProjection as unknown as Projection,
+  targetsProjection as unknown as Projection,
+  scansProjection as unknown as Projection,
 ];

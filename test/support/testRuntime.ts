@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Clock } from '../../adapters/ports.js';
+import type { Clock, Resolver } from '../../adapters/ports.js';
 import { loadConfig } from '../../config.js';
 import { startEmbedded, type Runtime } from '../../processes/embedded.js';
+import type { WorkerOptions } from '../../pipeline/worker.js';
 
 export interface TestRuntime extends Runtime {
   readonly dataDir: string;
@@ -32,7 +33,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** An embedded runtime on a fresh temp data dir; cheap scrypt so tests stay fast. */
 export async function testRuntime(
   env: Record<string, string> = {},
-  overrides: { clock?: Clock; dataDir?: string } = {},
+  overrides: { clock?: Clock; dataDir?: string; resolver?: Resolver; scanners?: WorkerOptions['scanners'] } = {},
 ): Promise<TestRuntime> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'secably-test-'));
   const config = loadConfig({
@@ -43,11 +44,11 @@ export async function testRuntime(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const runtime = await startEmbedded(
-    config,
-    pino({ level: 'silent' }),
-    overrides.clock ? { clock: overrides.clock } : {},
-  );
+  const runtime = await startEmbedded(config, pino({ level: 'silent' }), {
+    ...(overrides.clock ? { clock: overrides.clock } : {}),
+    ...(overrides.resolver ? { resolver: overrides.resolver } : {}),
+    ...(overrides.scanners ? { scanners: overrides.scanners } : {}),
+  });
   return {
     ...runtime,
     dataDir,

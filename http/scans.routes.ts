@@ -1,0 +1,315 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import {
+  cancelScan,
+  requestHash,
+  requestScan,
+  ScanRequestError,
+  withIdempotency,
+  type ScanStartAnswer,
+} from '../commands/scans.js';
+import { SCAN_STATUSES, SCANNER_TYPES, type ScannerType } from '../domain/scans/scan.events.js';
+import type { ScanDocument } from '../projections/scans.projection.js';
+import { requireUser } from './authenticate.js';
+import type { AppDeps, AppEnv } from './deps.js';
+import { ApiError, errorBody, notFound, toApiError } from './errors.js';
+import { jsonBody, pathId, queryParams } from './validation.js';
+
+const uuid = z.string().uuid('must be a target id (UUID)');
+
+const CreateScanBody = z
+  .object({
+    target_id: uuid.optional(),
+    website_id: uuid.optional(),
+    scanner_type: z.enum(SCANNER_TYPES, { error: `scanner_type must be one of ${SCANNER_TYPES.join(', ')}` }),
+    scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (!body.target_id === !body.website_id) {
+      ctx.addIssue({ code: 'custom', path: ['target_id'], message: 'Give target_id (or website_id), once.' });
+    }
+  });
+
+const TargetScanBody = z
+  .object({
+    scanner_type: z
+      .enum(SCANNER_TYPES, { error: `scanner_type must be one of ${SCANNER_TYPES.join(', ')}` })
+      .default('nmap'),
+    scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
+  })
+  .strict();
+
+/** Scanner endpoints take the target and either `scan_config` or the config fields at the top level. */
+const ScannerScanBody = z
+  .object({
+    target_id: uuid.optional(),
+    website_id: uuid.optional(),
+    scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
+  })
+  .catchall(z.unknown())
+  .superRefine((body, ctx) => {
+    if (!body.target_id === !body.website_id) {
+      ctx.addIssue({ code: 'custom', path: ['target_id'], message: 'Give target_id (or website_id), once.' });
+    }
+  });
+
+const ListQuery = z
+  .object({
+    status: z.enum(SCAN_STATUSES).optional(),
+    scanner_type: z.enum(SCANNER_TYPES).optional(),
+    target_id: uuid.optional(),
+    page: z.coerce.number().int().min(1).default(1),
+    page_size: z.coerce.number().int().min(1).max(100).default(20),
+  })
+  .strict();
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function idempotencyKey(c: Context): string | undefined {
+  const key = c.req.header('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(400, 'Idempotency-Key must be 1-255 visible ASCII characters.', 'validation_error', {
+      fields: { 'Idempotency-Key': ['1-255 visible ASCII characters'] },
+    });
+  }
+  return key;
+}
+
+/** How a refusal becomes an answer worth remembering under an Idempotency-Key (4xx only). */
+function refusal(error: unknown): ScanStartAnswer | undefined {
+  const apiError = error instanceof ScanRequestError ? fromScanRequestError(error) : toApiError(error);
+  if (!apiError || apiError.status >= 500 || apiError.status === 429) return undefined;
+  return { status: apiError.status, body: errorBody(apiError) };
+}
+
+function fromScanRequestError(error: ScanRequestError): ApiError {
+  return new ApiError(error.status, error.message, error.code, error.details);
+}
+
+/** The 402 body carries its figures at the top level, as the reference shows. */
+function paymentRequired(error: unknown): unknown {
+  const apiError = toApiError(error);
+  if (apiError?.status === 402 && apiError.details) {
+    return new ApiError(402, 'Insufficient scan credits', apiError.code, undefined, apiError.details);
+  }
+  return error instanceof ScanRequestError ? fromScanRequestError(error) : error;
+}
+
+const RISK_KEYS = ['Critical', 'High', 'Medium', 'Low', 'Informational'] as const;
+
+/** GET /scans/{id}/: the reference's fields, then ours. */
+export function scanView(scan: ScanDocument) {
+  return {
+    id: scan._id,
+    website_name: scan.website_name,
+    website_url: scan.website_url,
+    status: scan.status,
+    risk_level: scan.risk_level,
+    vulnerabilities_found: scan.vulnerabilities_found,
+    security_score: scan.security_score,
+    vulnerabilities_by_risk: Object.fromEntries(RISK_KEYS.map((k) => [k, scan.vulnerabilities_by_risk[k] ?? 0])),
+    vulnerabilities_list: scan.findings.map((f) => ({
+      name: f.name,
+      risk: f.risk,
+      description: f.description,
+      solution: f.solution,
+      location: f.location,
+      evidence: f.evidence,
+      fingerprint: f.fingerprint,
+      ...(f.references ? { references: f.references } : {}),
+    })),
+    target_id: scan.target_id,
+    scanner_type: scan.scanner_type,
+    scan_type: scan.scan_type,
+    scan_config: scan.scan_config,
+    progress: scan.progress,
+    credits_used: scan.credits,
+    created_at: scan.created_at,
+    started_at: scan.started_at,
+    completed_at: scan.completed_at,
+    duration: scan.duration,
+    error: scan.error,
+  };
+}
+
+/** GET /<scanner>/scan/{id}/: the per-scanner result shape of the reference. */
+function scannerResultView(scan: ScanDocument) {
+  return {
+    id: scan._id,
+    status: scan.status,
+    target: scan.website_url,
+    target_id: scan.target_id,
+    scan_type: scan.scan_type,
+    started_at: scan.started_at,
+    completed_at: scan.completed_at,
+    duration: scan.duration,
+    security_score: scan.security_score,
+    risk_level: scan.risk_level,
+    vulnerabilities_found: scan.vulnerabilities_found,
+    progress: scan.progress,
+    scan_result: scan.scan_result,
+    error: scan.error,
+  };
+}
+
+export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareHandler<AppEnv> }) {
+  const app = new Hono<AppEnv>();
+  const scans = deps.readModels.collection<ScanDocument>('scans');
+
+  async function ownedScan(c: Context<AppEnv>, userId: string): Promise<ScanDocument> {
+    const scan = await scans.get(pathId(c));
+    if (!scan || scan.user_id !== userId) throw notFound('Scan not found.');
+    return scan;
+  }
+
+  /** The status once the dispatcher has had a moment to queue it (the answer says what is true now). */
+  async function settledStatus(scanId: string): Promise<string> {
+    const deadline = Date.now() + 1_000;
+    for (;;) {
+      const doc = await scans.get(scanId);
+      if (!doc || doc.status !== 'pending' || Date.now() >= deadline) return doc?.status ?? 'pending';
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function start(
+    c: Context<AppEnv>,
+    input: { targetId: string; scannerType: ScannerType; scanConfig: unknown },
+    successStatus: 200 | 201,
+  ) {
+    const { userId } = requireUser(c);
+    const key = idempotencyKey(c);
+    const hash = requestHash({ path: c.req.path, ...input });
+    const answer = await withIdempotency(
+      deps,
+      userId,
+      key,
+      hash,
+      async (scanId) => {
+        const started = await requestScan(deps, userId, input, scanId).catch((error: unknown) => {
+          throw paymentRequired(error);
+        });
+        return {
+          status: successStatus,
+          body: {
+            scan_id: started.scanId,
+            status: await settledStatus(started.scanId),
+            message: 'Scan started successfully',
+            scan_type: started.profile,
+            scanner_type: input.scannerType,
+            target_id: input.targetId,
+            estimated_duration: `~${started.estimatedMinutes} min`,
+            credits_used: started.credits,
+            credits_remaining: started.creditsRemaining,
+            created_at: started.createdAt,
+          },
+        };
+      },
+      (error) => refusal(paymentRequired(error)),
+    );
+    if (answer.status >= 400) {
+      const body = answer.body as { error?: string; code?: string; details?: Record<string, unknown> };
+      const { error: message, code, details, ...extra } = body;
+      throw new ApiError(answer.status as 400, message ?? 'Request failed.', code, details, extra);
+    }
+    return c.json(answer.body, answer.status as 200 | 201);
+  }
+
+  app.post('/scans/create', limits.scanOperations, async (c) => {
+    requireUser(c);
+    const body = await jsonBody(c, CreateScanBody);
+    return start(
+      c,
+      { targetId: (body.target_id ?? body.website_id)!, scannerType: body.scanner_type, scanConfig: body.scan_config },
+      201,
+    );
+  });
+
+  for (const resource of ['targets', 'websites']) {
+    app.post(`/${resource}/:id/scan`, limits.scanOperations, async (c) => {
+      requireUser(c);
+      const targetId = pathId(c);
+      const body = await jsonBody(c, TargetScanBody);
+      return start(c, { targetId, scannerType: body.scanner_type, scanConfig: body.scan_config }, 200);
+    });
+  }
+
+  for (const scannerType of ['nmap', 'sslyze', 'openvas'] as const) {
+    app.post(`/${scannerType}/scan`, limits.scanOperations, async (c) => {
+      requireUser(c);
+      const { target_id, website_id, scan_config, ...flat } = await jsonBody(c, ScannerScanBody);
+      if (scan_config && Object.keys(flat).length > 0) {
+        throw new ApiError(
+          400,
+          'Send the scan settings either in scan_config or at the top level, not both.',
+          'validation_error',
+          {
+            fields: { scan_config: ['given twice'] },
+          },
+        );
+      }
+      return start(c, { targetId: (target_id ?? website_id)!, scannerType, scanConfig: scan_config ?? flat }, 201);
+    });
+
+    app.get(`/${scannerType}/scan/:id`, async (c) => {
+      const { userId } = requireUser(c);
+      const scan = await ownedScan(c, userId);
+      if (scan.scanner_type !== scannerType) throw notFound('Scan not found.');
+      return c.json(scannerResultView(scan));
+    });
+  }
+
+  app.get('/scans', async (c) => {
+    const { userId } = requireUser(c);
+    const query = queryParams(c, ListQuery);
+    const filter: Record<string, unknown> = { user_id: userId };
+    if (query.status) filter.status = query.status;
+    if (query.scanner_type) filter.scanner_type = query.scanner_type;
+    if (query.target_id) filter.target_id = query.target_id;
+    const [count, docs] = await Promise.all([
+      scans.count(filter),
+      scans.find(filter, {
+        sort: { created_at: -1, _id: -1 },
+        skip: (query.page - 1) * query.page_size,
+        limit: query.page_size,
+      }),
+    ]);
+    const link = (page: number) => {
+      const params = new URLSearchParams(
+        Object.entries({ ...query, page: String(page), page_size: String(query.page_size) })
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]): [string, string] => [k, String(v)]),
+      );
+      return `/api/v1/scans/?${params.toString()}`;
+    };
+    return c.json({
+      count,
+      page: query.page,
+      page_size: query.page_size,
+      next: query.page * query.page_size < count ? link(query.page + 1) : null,
+      previous: query.page > 1 ? link(query.page - 1) : null,
+      results: docs.map(scanView),
+    });
+  });
+
+  app.get('/scans/:id', async (c) => {
+    const { userId } = requireUser(c);
+    return c.json(scanView(await ownedScan(c, userId)));
+  });
+
+  app.post('/scans/:id/cancel', async (c) => {
+    const { userId } = requireUser(c);
+    const scan = await ownedScan(c, userId);
+    await cancelScan(deps, userId, scan._id);
+    const after = await scans.get(scan._id);
+    return c.json({
+      scan_id: scan._id,
+      status: after?.status ?? 'cancelled',
+      message: 'Scan cancelled; its credits are refunded.',
+    });
+  });
+
+  return app;
+}
