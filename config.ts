@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAllowList } from './domain/targets/targetPolicy.js';
+import { SCANNER_TYPES, type ScannerType } from './domain/scans/scan.events.js';
 
 /** Every setting comes from the environment, parsed once at start; a bad value stops the process. */
 const boolean = z
@@ -45,10 +46,70 @@ export const ConfigSchema = z.object({
   SECABLY_NMAP_PATH: z.string().min(1).optional(),
   /** Scans of one scanner run at once by the embedded worker. */
   SECABLY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  // ---- distributed mode (processes/api.ts, projector.ts, dispatcher.ts, worker.ts)
+  /** EventStoreDB / KurrentDB connection string, e.g. esdb://eventstore:2113?tls=false */
+  EVENTSTORE_URL: z.string().min(1).optional(),
+  /** MongoDB connection string (a replica set), e.g. mongodb://mongo:27017/?replicaSet=rs0 */
+  MONGODB_URL: z.string().min(1).optional(),
+  MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
+    .default('secably'),
+  /** Kafka bootstrap brokers, comma-separated host:port. */
+  KAFKA_BROKERS: z
+    .string()
+    .optional()
+    .transform((csv) =>
+      csv
+        ?.split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  /** Prepended to every topic and consumer group name (several deployments on one cluster). */
+  SECABLY_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{0,100}$/, 'letters, digits, ., _ and - only')
+    .default(''),
+  /** The scanners a worker process runs (comma-separated); default: every available one. */
+  SECABLY_SCANNERS: z
+    .string()
+    .optional()
+    .transform((csv, ctx) => {
+      if (csv === undefined) return undefined;
+      const list = csv
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const unknown = list.filter((s) => !(SCANNER_TYPES as readonly string[]).includes(s));
+      if (unknown.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown scanner(s) ${unknown.join(', ')}; known: ${SCANNER_TYPES.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return list as ScannerType[];
+    }),
+  /** A stable name for this worker process (logs, control topic group); default: host and pid. */
+  SECABLY_WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The servers a distributed process needs, or a clear error naming what is missing. */
+export function requireServers<K extends 'EVENTSTORE_URL' | 'MONGODB_URL' | 'KAFKA_BROKERS'>(
+  config: Config,
+  ...names: K[]
+): { [P in K]-?: NonNullable<Config[P]> } {
+  const missing = names.filter((n) => config[n] === undefined || (Array.isArray(config[n]) && config[n].length === 0));
+  if (missing.length)
+    throw new Error(`Invalid configuration:\n  ${missing.join(', ')}: required in the distributed mode`);
+  return Object.fromEntries(names.map((n) => [n, config[n]])) as { [P in K]-?: NonNullable<Config[P]> };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);

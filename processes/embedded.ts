@@ -2,25 +2,21 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { cryptoIds } from '../adapters/cryptoIds.js';
-import { joseTokens } from '../adapters/joseTokens.js';
 import { memoryCounterStore } from '../adapters/memoryCounterStore.js';
 import { memoryReadModels } from '../adapters/memoryReadModels.js';
-import type { Clock, Ids, PasswordHasher, Resolver } from '../adapters/ports.js';
-import { dnsResolver } from '../adapters/dnsResolver.js';
-import { scryptPasswordHasher } from '../adapters/scryptPasswordHasher.js';
 import { sqliteEventStore } from '../adapters/sqliteEventStore.js';
-import { systemClock } from '../adapters/systemClock.js';
 import type { Config } from '../config.js';
-import { createApp } from '../http/app.js';
 import type { AppDeps } from '../http/deps.js';
+import type { Ids } from '../adapters/ports.js';
+import { appDeps, scannersFor, type Overrides } from './composition.js';
+import { createApp } from '../http/app.js';
 import { memoryBus } from '../adapters/memoryBus.js';
 import { sqliteCheckpoints } from '../adapters/sqliteCheckpoints.js';
 import { creditsPolicy } from '../pipeline/creditsPolicy.js';
 import { scanDispatcher } from '../pipeline/dispatcher.js';
 import { resultsConsumer } from '../pipeline/resultsConsumer.js';
-import { scanWatchdog, type WatchdogOptions } from '../pipeline/watchdog.js';
-import { scanWorker, type WorkerOptions } from '../pipeline/worker.js';
-import { createScanners } from '../scanners/registry.js';
+import { scanWatchdog } from '../pipeline/watchdog.js';
+import { scanWorker } from '../pipeline/worker.js';
 import { allProjections } from '../projections/index.js';
 import { projectionRunner } from '../projections/projectionRunner.js';
 
@@ -44,19 +40,7 @@ export interface Runtime {
  * The embedded mode: one process, SQLite event store, in-process read models
  * (rebuilt by replay at start), in-memory counters.
  */
-export async function startEmbedded(
-  config: Config,
-  logger: Logger,
-  overrides: {
-    clock?: Clock;
-    hasher?: PasswordHasher;
-    ids?: Ids;
-    resolver?: Resolver;
-    scanners?: WorkerOptions['scanners'];
-    watchdog?: WatchdogOptions;
-    heartbeatMs?: number;
-  } = {},
-): Promise<Runtime> {
+export async function startEmbedded(config: Config, logger: Logger, overrides: Overrides = {}): Promise<Runtime> {
   mkdirSync(config.SECABLY_DATA_DIR, { recursive: true });
   const ids = overrides.ids ?? cryptoIds;
   const store = sqliteEventStore({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') });
@@ -65,28 +49,17 @@ export async function startEmbedded(
   const projector = projectionRunner({ store, readModels, projections: allProjections, logger });
   let ready = false;
 
-  const deps: AppDeps = {
+  const deps = appDeps({
+    config,
+    logger,
     store,
     readModels,
     counters,
-    clock: overrides.clock ?? systemClock,
-    ids,
-    hasher: overrides.hasher ?? scryptPasswordHasher({ log2N: config.SECABLY_SCRYPT_LOG2N }),
-    tokens: joseTokens({
-      secret: jwtSecret(config, ids),
-      accessTtlSeconds: config.SECABLY_ACCESS_TOKEN_TTL,
-      refreshTtlSeconds: config.SECABLY_REFRESH_TOKEN_TTL,
-    }),
+    jwtSecret: jwtSecret(config, ids),
     readModelsAt: (position) => projector.waitFor(position),
-    targetGuard: { resolver: overrides.resolver ?? dnsResolver(), allowedTargets: config.SECABLY_ALLOWED_TARGETS },
-    config: {
-      adminToken: config.SECABLY_ADMIN_TOKEN,
-      rateLimitMultiplier: config.SECABLY_RATE_LIMIT_MULTIPLIER,
-      trustProxy: config.SECABLY_TRUST_PROXY,
-    },
-    logger,
     ready: () => ready,
-  };
+    overrides,
+  });
 
   const started = performance.now();
   await projector.start();
@@ -104,8 +77,7 @@ export async function startEmbedded(
   const results = resultsConsumer(pipelineDeps);
   const worker = scanWorker({
     bus,
-    scanners:
-      overrides.scanners ?? createScanners(config.SECABLY_NMAP_PATH ? { nmapPath: config.SECABLY_NMAP_PATH } : {}),
+    scanners: scannersFor(config, overrides),
     targetGuard: deps.targetGuard,
     clock: deps.clock,
     logger,

@@ -47,12 +47,19 @@ export function projectionRunner(deps: {
     await collection.applyAt(id, event.position, next as DocumentBody<ReadModelDocument> | null);
   }
 
-  async function flushCheckpoints(): Promise<void> {
-    if (applied === flushed) return;
-    const position = applied;
-    for (const p of projections) await readModels.setCheckpoint(p.name, position);
-    flushed = position;
-    lastFlush = Date.now();
+  let flushing: Promise<void> = Promise.resolve();
+  let trailing: NodeJS.Timeout | undefined;
+
+  /** Writes the checkpoints (serialized, so an older position never overwrites a newer one). */
+  function flushCheckpoints(): Promise<void> {
+    flushing = flushing.then(async () => {
+      if (applied === flushed) return;
+      const position = applied;
+      for (const p of projections) await readModels.setCheckpoint(p.name, position);
+      flushed = position;
+      lastFlush = Date.now();
+    });
+    return flushing;
   }
 
   async function handle(event: RecordedEvent): Promise<void> {
@@ -66,7 +73,15 @@ export function projectionRunner(deps: {
         waiter.resolve();
       }
     }
-    if (Date.now() - lastFlush >= checkpointEveryMs) await flushCheckpoints();
+    if (Date.now() - lastFlush >= checkpointEveryMs) {
+      await flushCheckpoints();
+    } else {
+      // A quiet spell after a burst still gets its checkpoint soon.
+      trailing ??= setTimeout(() => {
+        trailing = undefined;
+        flushCheckpoints().catch((error: unknown) => logger.error({ err: error }, 'checkpoint flush failed'));
+      }, checkpointEveryMs);
+    }
   }
 
   async function start(): Promise<void> {
@@ -82,6 +97,8 @@ export function projectionRunner(deps: {
   async function stop(): Promise<void> {
     await subscription?.stop();
     subscription = undefined;
+    clearTimeout(trailing);
+    trailing = undefined;
     await flushCheckpoints();
   }
 
