@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAllowList } from './domain/targets/targetPolicy.js';
+import { parseIpAddress } from './domain/targets/ipAddress.js';
 import { SCANNER_TYPES, type ScannerType } from './domain/scans/scan.events.js';
 
 /** Every setting comes from the environment, parsed once at start; a bad value stops the process. */
@@ -42,8 +43,41 @@ export const ConfigSchema = z.object({
       }
       return parsed.cidrs;
     }),
+  /**
+   * Fixed name → addresses answers consulted before DNS, like /etc/hosts:
+   * "db.internal=10.0.0.5|10.0.0.6,scanme.lan=192.168.1.20". Every answer still goes
+   * through the target safety policy.
+   */
+  SECABLY_HOSTS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const table: Record<string, string[]> = {};
+      for (const entry of text
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const [name, addresses] = entry.split('=');
+        const list = (addresses ?? '')
+          .split('|')
+          .map((a) => a.trim())
+          .filter(Boolean);
+        if (!name || list.length === 0 || list.some((a) => parseIpAddress(a) === null)) {
+          ctx.addIssue({ code: 'custom', message: `bad entry "${entry}": use name=ip|ip,…` });
+          return z.NEVER;
+        }
+        table[name.trim().toLowerCase()] = list;
+      }
+      return table;
+    }),
   /** The nmap binary (default: `nmap` on PATH). */
   SECABLY_NMAP_PATH: z.string().min(1).optional(),
+  /** A running scan reports at least this often (ms), progress or not. */
+  SECABLY_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** A running scan silent for this long (ms) is taken as lost and retried. Keep it well above the heartbeat. */
+  SECABLY_WATCHDOG_SILENCE_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
+  /** How often the watchdog looks for lost and stuck scans (ms). */
+  SECABLY_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Scans of one scanner run at once by the embedded worker. */
   SECABLY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   // ---- distributed mode (processes/api.ts, projector.ts, dispatcher.ts, worker.ts)

@@ -26,9 +26,17 @@ export function dnsResolver(options: { timeoutMs?: number } = {}): Resolver {
   };
 }
 
-/** A resolver with a fixed table: for tests (a hostname that "resolves" to loopback). */
-export function staticResolver(table: Record<string, string[]>, fallback?: Resolver): Resolver {
+/**
+ * A resolver with a fixed table, consulted before `fallback` (like /etc/hosts):
+ * SECABLY_HOSTS, and tests (a hostname that "resolves" to loopback). The table is
+ * read at each lookup, so changing it changes the answers.
+ */
+export function staticResolver(
+  table: Record<string, string[]>,
+  fallback?: Resolver,
+): Resolver & { readonly table: Record<string, string[]> } {
   return {
+    table,
     async resolve(hostname) {
       const known = table[hostname.toLowerCase()];
       if (known) return known;

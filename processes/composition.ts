@@ -1,5 +1,5 @@
 import { cryptoIds } from '../adapters/cryptoIds.js';
-import { dnsResolver } from '../adapters/dnsResolver.js';
+import { dnsResolver, staticResolver } from '../adapters/dnsResolver.js';
 import { joseTokens } from '../adapters/joseTokens.js';
 import type { Clock, CounterStore, EventStore, Ids, PasswordHasher, ReadModels, Resolver } from '../adapters/ports.js';
 import { scryptPasswordHasher } from '../adapters/scryptPasswordHasher.js';
@@ -60,7 +60,10 @@ export function appDeps(input: {
 }
 
 export function targetGuardDeps(config: Config, overrides: Overrides) {
-  return { resolver: overrides.resolver ?? dnsResolver(), allowedTargets: config.SECABLY_ALLOWED_TARGETS };
+  const dns = dnsResolver();
+  const resolver =
+    overrides.resolver ?? (Object.keys(config.SECABLY_HOSTS).length ? staticResolver(config.SECABLY_HOSTS, dns) : dns);
+  return { resolver, allowedTargets: config.SECABLY_ALLOWED_TARGETS };
 }
 
 export function scannersFor(config: Config, overrides: Overrides): WorkerOptions['scanners'] {

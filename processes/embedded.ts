@@ -83,11 +83,18 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
     logger,
     workerId: `embedded-${process.pid}`,
     concurrency: config.SECABLY_WORKER_CONCURRENCY,
-    ...(overrides.heartbeatMs ? { heartbeatMs: overrides.heartbeatMs } : {}),
+    heartbeatMs: overrides.heartbeatMs ?? config.SECABLY_WORKER_HEARTBEAT_MS,
   });
   const dispatcher = scanDispatcher(pipelineDeps);
   const credits = creditsPolicy(pipelineDeps);
-  const watchdog = scanWatchdog({ ...pipelineDeps, dispatcher }, overrides.watchdog);
+  const watchdog = scanWatchdog(
+    { ...pipelineDeps, dispatcher },
+    overrides.watchdog ?? {
+      silenceMs: config.SECABLY_WATCHDOG_SILENCE_MS,
+      checkEveryMs: config.SECABLY_WATCHDOG_INTERVAL_MS,
+      requeueAfterMs: config.SECABLY_WATCHDOG_SILENCE_MS,
+    },
+  );
   await results.start();
   await worker.start();
   await credits.start();

@@ -6,7 +6,7 @@ beforeAll(async () => {
   rt = await testRuntime();
 });
 afterAll(async () => {
-  await rt.cleanup();
+  await rt?.cleanup();
 });
 
 describe('the reference flow: register → login → profile → stats', () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([rt.cleanup(), allowed.cleanup()]);
+  await Promise.all([rt?.cleanup(), allowed?.cleanup()]);
 });
 
 /** A logged-in user, on another plan when asked (enterprise: no target limit, no monthly request quota). */

@@ -6,10 +6,13 @@ import type { Clock, Resolver } from '../../adapters/ports.js';
 import { loadConfig } from '../../config.js';
 import { startEmbedded, type Runtime } from '../../processes/embedded.js';
 import type { WorkerOptions } from '../../pipeline/worker.js';
+import { distributedMode, distributedRuntime } from './distributedRuntime.js';
 
-export interface TestRuntime extends Runtime {
+export interface TestRuntime extends Omit<Runtime, 'app'> {
   readonly dataDir: string;
-  /** Calls the app in-process (no socket), with a JSON body and bearer token when given. */
+  /** Which mode this runtime is in (SECABLY_TEST_MODE=distributed runs the e2e suites on the real servers). */
+  readonly mode: 'embedded' | 'distributed';
+  /** Calls the API (in-process in the embedded mode, over HTTP to the api process otherwise). */
   call(method: string, path: string, options?: CallOptions): Promise<TestResponse>;
   cleanup(): Promise<void>;
 }
@@ -30,11 +33,17 @@ export interface TestResponse {
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-/** An embedded runtime on a fresh temp data dir; cheap scrypt so tests stay fast. */
-export async function testRuntime(
-  env: Record<string, string> = {},
-  overrides: { clock?: Clock; dataDir?: string; resolver?: Resolver; scanners?: WorkerOptions['scanners'] } = {},
-): Promise<TestRuntime> {
+type Overrides = { clock?: Clock; dataDir?: string; resolver?: Resolver; scanners?: WorkerOptions['scanners'] };
+
+/** Tests that swap in a clock or scanners run only in the embedded mode (those live in the service's process). */
+export const needsEmbedded = distributedMode();
+
+/**
+ * A runtime on fresh storage with cheap scrypt: the embedded mode in process, or
+ * — with SECABLY_TEST_MODE=distributed — the four processes on the real servers.
+ */
+export async function testRuntime(env: Record<string, string> = {}, overrides: Overrides = {}): Promise<TestRuntime> {
+  if (distributedMode()) return distributedTestRuntime(env, overrides);
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'secably-test-'));
   const config = loadConfig({
     SECABLY_DATA_DIR: dataDir,
@@ -52,6 +61,7 @@ export async function testRuntime(
   return {
     ...runtime,
     dataDir,
+    mode: 'embedded',
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.body !== undefined) headers['content-type'] ??= 'application/json';
@@ -73,6 +83,43 @@ export async function testRuntime(
     async cleanup() {
       await runtime.stop();
       if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function distributedTestRuntime(env: Record<string, string>, overrides: Overrides): Promise<TestRuntime> {
+  if (overrides.clock || overrides.scanners || overrides.dataDir) {
+    throw new Error('this test swaps in a clock, scanners or a data dir: it runs in the embedded mode only');
+  }
+  const runtime = await distributedRuntime(
+    { SECABLY_RATE_LIMIT_MULTIPLIER: '100', SECABLY_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
+    overrides.resolver ? { resolver: overrides.resolver } : {},
+  );
+  return {
+    deps: runtime.deps,
+    dataDir: '',
+    mode: 'distributed',
+    stop: () => runtime.cleanup(),
+    cleanup: () => runtime.cleanup(),
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      // The api process trusts X-Forwarded-For in tests: how a client address reaches it.
+      headers['x-forwarded-for'] = options.ip ?? '127.0.0.1';
+      const init: RequestInit = { method, headers };
+      if (options.body !== undefined) {
+        init.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      }
+      const response = await fetch(`${runtime.base}${path}`, init);
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON */
+      }
+      return { status: response.status, headers: response.headers, body };
     },
   };
 }
