@@ -1,27 +1,18 @@
 import { serve } from '@hono/node-server';
-import { pino } from 'pino';
-import { loadConfig, type Config } from './config.js';
 import { startEmbedded } from './processes/embedded.js';
+import { runProcess } from './processes/runProcess.js';
 
 /** `npm start`: the whole service on the embedded default (no external server). */
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(2);
-  }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'secably' } });
+runProcess('embedded', async (config, logger) => {
   if (config.SECABLY_MODE !== 'embedded') {
-    logger.fatal('SECABLY_MODE=distributed runs as separate processes; see the README');
-    process.exit(2);
+    throw new Error(
+      'Invalid configuration:\n  SECABLY_MODE: the distributed mode runs as separate processes (dist/processes/*.js); see the README',
+    );
   }
   const runtime = await startEmbedded(config, logger);
   const server = serve({ fetch: runtime.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info({ address: info.address, port: info.port, dataDir: config.SECABLY_DATA_DIR }, 'listening');
   });
-
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.fatal(
       { err: error },
@@ -29,38 +20,14 @@ async function main(): Promise<void> {
     );
     void runtime.stop().finally(() => process.exit(1));
   });
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, 15_000);
-    force.unref();
-    server.close(() => {
-      runtime
-        .stop()
-        .then(() => {
-          logger.info('stopped');
-          logger.flush();
-          process.exit(0);
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: error }, 'error while stopping');
-          process.exit(1);
-        });
-    });
-    // Idle keep-alive connections would hold server.close() open.
-    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  return {
+    async stop() {
+      // Stop accepting, let running requests finish (idle keep-alive connections would hold close() open).
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await runtime.stop();
+    },
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
 });

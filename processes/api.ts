@@ -3,7 +3,8 @@ import { createApp } from '../http/app.js';
 import { allProjections } from '../projections/index.js';
 import { checkpointsReached } from '../projections/readYourWrites.js';
 import { appDeps } from './composition.js';
-import { connect, runProcess } from './distributed.js';
+import { connect } from './distributed.js';
+import { runProcess } from './runProcess.js';
 
 /** Distributed mode: the HTTP API (any number of copies behind a load balancer). */
 runProcess('api', async (config, logger) => {

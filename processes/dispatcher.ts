@@ -5,7 +5,8 @@ import { resultsConsumer } from '../pipeline/resultsConsumer.js';
 import { scanWatchdog } from '../pipeline/watchdog.js';
 import { cryptoIds } from '../adapters/cryptoIds.js';
 import { systemClock } from '../adapters/systemClock.js';
-import { connect, runProcess } from './distributed.js';
+import { connect } from './distributed.js';
+import { runProcess } from './runProcess.js';
 
 /**
  * Distributed mode: the store side of the scan pipeline — the dispatcher (jobs and

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { eventStoreDbEventStore } from '../adapters/eventStoreDbEventStore.js';
 import { kafkaBus } from '../adapters/kafkaBus.js';
 import { mongoCheckpoints } from '../adapters/mongoCheckpoints.js';
@@ -7,7 +7,7 @@ import { mongoCounterStore } from '../adapters/mongoCounterStore.js';
 import { mongoReadModels } from '../adapters/mongoReadModels.js';
 import { namespacedBus } from '../adapters/namespacedBus.js';
 import type { Bus, Checkpoints, CounterStore, EventStore, ReadModels } from '../adapters/ports.js';
-import { loadConfig, requireServers, type Config } from '../config.js';
+import { requireServers, type Config } from '../config.js';
 import { topics } from '../pipeline/topics.js';
 
 /**
@@ -45,58 +45,3 @@ export const connect = {
 };
 
 export const defaultWorkerId = () => `${hostname()}-${process.pid}`;
-
-/**
- * Runs one process of the distributed mode: parses the configuration (a bad value
- * stops the process with a message naming it), starts the role, and stops it on
- * SIGTERM/SIGINT (finishing what it is doing first).
- */
-export function runProcess(
-  role: string,
-  start: (config: Config, logger: Logger) => Promise<{ stop(): Promise<void> }>,
-): void {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(2);
-  }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'secably', role } });
-  start(config, logger)
-    .then((running) => {
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        const force = setTimeout(() => {
-          logger.error('shutdown took too long; exiting');
-          process.exit(1);
-        }, 20_000);
-        force.unref();
-        running
-          .stop()
-          .then(() => {
-            logger.info('stopped');
-            logger.flush();
-            process.exit(0);
-          })
-          .catch((error: unknown) => {
-            logger.error({ err: error }, 'error while stopping');
-            process.exit(1);
-          });
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
-    })
-    .catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      if (message.startsWith('Invalid configuration')) {
-        process.stderr.write(`${message}\n`);
-        process.exit(2);
-      }
-      logger.fatal({ err: error }, 'failed to start');
-      process.exit(1);
-    });
-}

@@ -1,6 +1,7 @@
 import { allProjections } from '../projections/index.js';
 import { projectionRunner } from '../projections/projectionRunner.js';
-import { connect, runProcess } from './distributed.js';
+import { connect } from './distributed.js';
+import { runProcess } from './runProcess.js';
 
 /**
  * Distributed mode: builds the MongoDB read models from the event store. Safe to

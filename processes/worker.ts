@@ -2,7 +2,8 @@ import { systemClock } from '../adapters/systemClock.js';
 import { SCANNER_TYPES, type ScannerType } from '../domain/scans/scan.events.js';
 import { scanWorker } from '../pipeline/worker.js';
 import { scannersFor, targetGuardDeps } from './composition.js';
-import { connect, defaultWorkerId, runProcess } from './distributed.js';
+import { connect, defaultWorkerId } from './distributed.js';
+import { runProcess } from './runProcess.js';
 
 /** Longer than any scan profile's timeout (nmap full: 61 min): a scan job is one Kafka handler. */
 const LONGEST_SCAN_MS = 2 * 3_600_000;
