@@ -1,5 +1,6 @@
+import { webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { UnauthorizedError, type Tokens } from './ports.js';
+import { UnauthorizedError, type AccessClaims, type Tokens } from './ports.js';
 
 const ISSUER = 'secably';
 const ACCESS_AUDIENCE = 'secably-api';
@@ -11,7 +12,23 @@ const REFRESH_AUDIENCE = 'secably-refresh';
  * token is no access token and vice versa), and `exp` checked against `now`.
  */
 export function joseTokens(options: { secret: string; accessTtlSeconds?: number; refreshTtlSeconds?: number }): Tokens {
-  const key = new TextEncoder().encode(options.secret);
+  // Imported once: handing jose the raw bytes would import the key again on every call.
+  let cryptoKey: Promise<webcrypto.CryptoKey> | undefined;
+  const key = () =>
+    (cryptoKey ??= webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(options.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    ));
+  /**
+   * Access tokens already verified, until they expire: the API checks the same
+   * token on every call of a client. Only a token whose signature was checked gets
+   * here, so its claims are ours; revocation is still checked by the caller.
+   */
+  const verified = new Map<string, { claims: AccessClaims; exp: number }>();
+  const VERIFIED_LIMIT = 10_000;
   const accessTtl = options.accessTtlSeconds ?? 15 * 60;
   const refreshTtl = options.refreshTtlSeconds ?? 7 * 24 * 3600;
 
@@ -24,13 +41,13 @@ export function joseTokens(options: { secret: string; accessTtlSeconds?: number;
       .setAudience(audience)
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttl)
-      .sign(key);
+      .sign(await key());
     return { token, expiresAt: new Date((iat + ttl) * 1000) };
   }
 
   async function verify(token: string, audience: string, now: Date) {
     try {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, await key(), {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience,

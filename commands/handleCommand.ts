@@ -30,17 +30,55 @@ export function toDomainEvent<Event extends DomainEvent>(schema: EventSchema<Eve
   return schema.parse({ type: recorded.type, data: recorded.data });
 }
 
+interface CachedState {
+  readonly state: unknown;
+  readonly revision: number;
+}
+
+/** Streams whose folded state is kept, per store and decider (states are immutable, so sharing is safe). */
+const CACHE_LIMIT = 10_000;
+const stateCache = new WeakMap<EventStore, WeakMap<object, Map<string, CachedState>>>();
+
+function cacheFor(store: EventStore, decider: object): Map<string, CachedState> {
+  let byDecider = stateCache.get(store);
+  if (!byDecider) stateCache.set(store, (byDecider = new WeakMap()));
+  let streams = byDecider.get(decider);
+  if (!streams) byDecider.set(decider, (streams = new Map()));
+  return streams;
+}
+
+/**
+ * The state of a stream: the last state this process folded (if any) plus only
+ * the events appended since — so a long stream (an account with thousands of
+ * scans) is not replayed from its start on every command. Always up to date:
+ * the store is read from the cached revision on, every time.
+ */
 export async function aggregateState<Command, Event extends DomainEvent, State>(
   store: EventStore,
   streamName: string,
   decider: Decider<Command, Event, State>,
   schema: EventSchema<Event>,
 ): Promise<{ state: State; revision: number }> {
-  const recorded = await store.readStream(streamName);
-  let state = decider.initialState();
-  for (const event of recorded) state = decider.evolve(state, toDomainEvent(schema, event));
-  const last = recorded.at(-1);
-  return { state, revision: last ? last.revision : -1 };
+  const cache = cacheFor(store, decider);
+  const cached = cache.get(streamName);
+  const recorded = await store.readStream(streamName, cached ? { fromRevision: cached.revision + 1 } : {});
+  let state = cached ? (cached.state as State) : decider.initialState();
+  let revision = cached ? cached.revision : -1;
+  for (const event of recorded) {
+    if (cached && event.revision !== revision + 1) {
+      // Not the continuation we expected (e.g. a store reset under us): fold from the start.
+      cache.delete(streamName);
+      return aggregateState(store, streamName, decider, schema);
+    }
+    state = decider.evolve(state, toDomainEvent(schema, event));
+    revision = event.revision;
+  }
+  if (revision >= 0) {
+    cache.delete(streamName); // re-insert: the Map's order is the LRU order
+    cache.set(streamName, { state, revision });
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  }
+  return { state, revision };
 }
 
 /**

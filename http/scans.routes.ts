@@ -167,10 +167,10 @@ export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareH
   /** The status once the dispatcher has had a moment to queue it (the answer says what is true now). */
   async function settledStatus(scanId: string): Promise<string> {
     const deadline = Date.now() + 1_000;
-    for (;;) {
+    for (let wait = 1; ; wait = Math.min(20, wait * 2)) {
       const doc = await scans.get(scanId);
       if (!doc || doc.status !== 'pending' || Date.now() >= deadline) return doc?.status ?? 'pending';
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
