@@ -68,10 +68,20 @@ export function joseTokens(options: { secret: string; accessTtlSeconds?: number;
     signRefresh: (claims, now) =>
       sign({ fam: claims.familyId, jti: claims.tokenId }, claims.userId, REFRESH_AUDIENCE, refreshTtl, now),
     async verifyAccess(token, now) {
+      const seconds = Math.floor(now.getTime() / 1000);
+      const known = verified.get(token);
+      if (known && known.exp > seconds) return known.claims;
       const payload = await verify(token, ACCESS_AUDIENCE, now);
-      if (typeof payload.sub !== 'string' || typeof payload.sv !== 'number')
+      if (typeof payload.sub !== 'string' || typeof payload.sv !== 'number') {
         throw new UnauthorizedError('Token is invalid.');
-      return { userId: payload.sub, sessionVersion: payload.sv };
+      }
+      const claims: AccessClaims = { userId: payload.sub, sessionVersion: payload.sv };
+      // Only tokens already valid at `now` are remembered (a token "from the future" is checked each time).
+      if (typeof payload.iat === 'number' && payload.iat <= seconds && typeof payload.exp === 'number') {
+        if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value as string);
+        verified.set(token, { claims, exp: payload.exp });
+      }
+      return claims;
     },
     async verifyRefresh(token, now) {
       const payload = await verify(token, REFRESH_AUDIENCE, now);
