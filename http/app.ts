@@ -61,15 +61,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
 
   const api = new Hono<AppEnv>({ strict: false });
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: (c) => c.json(errorBody(new ApiError(413, 'Request body is too large.', 'payload_too_large')), 413),
-    }),
-  );
+  // Reading the body stream would make the Node adapter build a full Request for every
+  // call: only requests that may carry a body go through the limit.
+  const limitBody = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: (c) => c.json(errorBody(new ApiError(413, 'Request body is too large.', 'payload_too_large')), 413),
+  });
+  api.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   api.route('/admin', adminRoutes(deps));
-  api.use('*', limits.headers, identifyCaller(deps), limits.general, rejectBadCredentials, limits.monthlyQuota);
+  // Every passing limiter prepares the X-RateLimit-* headers of the tightest limit so far.
+  api.use('*', identifyCaller(deps), limits.general, rejectBadCredentials, limits.monthlyQuota);
   api.route('/auth', authRoutes(deps, limits));
   api.route('/', plansRoutes());
   api.route('/', profileRoutes(deps));

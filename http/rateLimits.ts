@@ -99,7 +99,6 @@ export function rateLimits(deps: AppDeps): {
   login: MiddlewareHandler<AppEnv>;
   scanOperations: MiddlewareHandler<AppEnv>;
   monthlyQuota: MiddlewareHandler<AppEnv>;
-  headers: MiddlewareHandler<AppEnv>;
 } {
   const { counters, clock } = deps;
   const m = deps.config.rateLimitMultiplier;
@@ -110,7 +109,7 @@ export function rateLimits(deps: AppDeps): {
     limit: (c: Context<AppEnv>) => number,
     key: (c: Context<AppEnv>) => string,
   ): MiddlewareHandler<AppEnv> {
-    return rateLimiter<AppEnv>({
+    const limiter = rateLimiter<AppEnv>({
       windowMs: HOUR_MS,
       limit,
       keyGenerator: (c) => `${TIERS[property]}:${key(c)}`,
@@ -119,6 +118,13 @@ export function rateLimits(deps: AppDeps): {
       store: limiterStore(counters, clock),
       handler: (c) => tooMany(c, clock, 'Too many requests; slow down and retry later.', 'rate_limited'),
     });
+    // Passed: the headers now name the tightest limit so far (prepared, so every answer carries them).
+    return (c, next) => limiter(c, () => prepareHeaders(c).then(next));
+  }
+
+  async function prepareHeaders(c: Context<AppEnv>): Promise<void> {
+    const info = tightest(c);
+    if (info) setHeaders({ set: (name, value) => c.header(name, value) }, info);
   }
 
   const userKey = (c: Context<AppEnv>) => `user:${c.get('auth')?.userId}`;
@@ -146,6 +152,7 @@ export function rateLimits(deps: AppDeps): {
         'rl_quota' as never,
         { tier: 'monthly_quota', limit: quota, remaining: quota - hit.count, resetAt: endOfMonth } as never,
       );
+      await prepareHeaders(c);
       if (hit.count > quota) {
         return tooMany(
           c,
@@ -155,12 +162,6 @@ export function rateLimits(deps: AppDeps): {
         );
       }
       return next();
-    },
-    /** Puts X-RateLimit-* of the tightest applying limit on every response. */
-    async headers(c, next) {
-      await next();
-      const info = tightest(c);
-      if (info && c.res.status !== 429) setHeaders(c.res.headers, info);
     },
   };
 }
