@@ -200,8 +200,10 @@ function collectionOf(documents: Collection<StoredDocument>): ReadModelCollectio
   const label = documents.collectionName;
   return {
     async get(id) {
-      const doc = await attempt(`read ${label}/${id}`, () => documents.findOne({ _id: id, ...LIVE }));
-      return doc as ReadModelDocument | null;
+      // By `_id` alone, tombstones dropped here: mongo-java-server uses its _id index only
+      // for a filter on `_id` alone (MongoDB uses it either way).
+      const doc = await attempt(`read ${label}/${id}`, () => documents.findOne({ _id: id }));
+      return doc && doc._deleted === undefined ? (doc as ReadModelDocument) : null;
     },
     async find(filter, options: FindOptions = {}) {
       const query = toQuery(filter);
