@@ -3,7 +3,7 @@ import { startEmbedded } from './processes/embedded.js';
 import { runProcess } from './processes/runProcess.js';
 
 /** `npm start`: the whole service on the embedded default (no external server). */
-runProcess('embedded', async (config, logger) => {
+runProcess('embedded', async (config, logger, exit) => {
   if (config.SECABLY_MODE !== 'embedded') {
     throw new Error(
       'Invalid configuration:\n  SECABLY_MODE: the distributed mode runs as separate processes (dist/processes/*.js); see the README',
@@ -18,7 +18,7 @@ runProcess('embedded', async (config, logger) => {
       { err: error },
       error.code === 'EADDRINUSE' ? `port ${config.PORT} is already in use` : 'server error',
     );
-    void runtime.stop().finally(() => process.exit(1));
+    void runtime.stop().finally(() => exit(1));
   });
   return {
     async stop() {

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../config.js';
  */
 export function runProcess(
   role: string,
-  start: (config: Config, logger: Logger) => Promise<{ stop(): Promise<void> }>,
+  start: (config: Config, logger: Logger, exit: (code: number) => never) => Promise<{ stop(): Promise<void> }>,
 ): void {
   let config: Config;
   try {
@@ -18,9 +18,19 @@ export function runProcess(
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(2);
   }
-  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'secably', role } });
-  start(config, logger)
+  // Buffered, asynchronous writes to stdout (an access log line per request must not
+  // cost a write system call each); flushed synchronously before every exit below.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'secably', role } }, destination);
+  const exit = (code: number): never => {
+    destination.flushSync();
+    process.exit(code);
+  };
+  // Lines written in a quiet spell are not held back for long.
+  setInterval(() => logger.flush(), 1_000).unref();
+  start(config, logger, exit)
     .then((running) => {
+      destination.flushSync(); // "listening" / "ready" now, not at the next flush
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
@@ -28,19 +38,18 @@ export function runProcess(
         logger.info({ signal }, 'shutting down');
         const force = setTimeout(() => {
           logger.error('shutdown took too long; exiting');
-          process.exit(1);
+          exit(1);
         }, 20_000);
         force.unref();
         running
           .stop()
           .then(() => {
             logger.info('stopped');
-            logger.flush();
-            process.exit(0);
+            exit(0);
           })
           .catch((error: unknown) => {
             logger.error({ err: error }, 'error while stopping');
-            process.exit(1);
+            exit(1);
           });
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -50,9 +59,9 @@ export function runProcess(
       const message = error instanceof Error ? error.message : String(error);
       if (message.startsWith('Invalid configuration')) {
         process.stderr.write(`${message}\n`);
-        process.exit(2);
+        exit(2);
       }
       logger.fatal({ err: error }, 'failed to start');
-      process.exit(1);
+      exit(1);
     });
 }
