@@ -43,6 +43,12 @@ export function distributedMode(): boolean {
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/** Every role process started here, killed when this test process exits however it ends. */
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
 export async function distributedRuntime(
   env: Record<string, string>,
   overrides: { resolver?: Resolver } = {},
@@ -78,7 +84,13 @@ export async function distributedRuntime(
       env: { ...process.env, ...fullEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    started.add(child);
+    const exited = new Promise<void>((resolve) =>
+      child.on('exit', () => {
+        started.delete(child);
+        resolve();
+      }),
+    );
     children.set(role, { child, logs, exited });
     const ready = { api: 'listening', projector: 'projecting', dispatcher: 'dispatching', worker: 'worker ready' }[
       role

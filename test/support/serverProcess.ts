@@ -10,6 +10,7 @@ export interface ServerProcess {
 }
 
 const running = new Set<ChildProcess>();
+process.once('exit', () => killAllServers());
 
 /** Kills (SIGKILL) every server still running: for afterAll. */
 export function killAllServers(): void {

@@ -180,10 +180,17 @@ describe('email decider', () => {
   it('a held address is refused', () => {
     emailSpec.given([claimed]).when(claim('u2', true)).thenThrows('email_taken');
   });
-  it('a claim whose user was never written can be taken over', () => {
+  it('a claim whose user was never written can be taken over once it is abandoned', () => {
+    const later = '2026-11-10T12:01:00.000Z';
     emailSpec
       .given([claimed])
-      .when(claim('u2', false))
-      .then([{ type: 'EmailClaimed', data: { email: 'ada@example.com', userId: 'u2', claimedAt: T0 } }]);
+      .when({ ...claim('u2', false), now: later })
+      .then([{ type: 'EmailClaimed', data: { email: 'ada@example.com', userId: 'u2', claimedAt: later } }]);
+  });
+  it('a fresh claim whose user is still being written is not taken over (a racing registration)', () => {
+    emailSpec
+      .given([claimed])
+      .when({ ...claim('u2', false), now: '2026-11-10T12:00:59.999Z' })
+      .thenThrows('email_taken');
   });
 });
