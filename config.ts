@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { parseAllowList } from './domain/targets/targetPolicy.js';
 import { parseIpAddress } from './domain/targets/ipAddress.js';
-import { SCANNER_TYPES, type ScannerType } from './domain/scans/scan.events.js';
+import type { ScannerType } from './domain/scans/scan.events.js';
+import { SCANNERS } from './scanners/registry.js';
 
 /** Every setting comes from the environment, parsed once at start; a bad value stops the process. */
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-export const ConfigSchema = z.object({
+const BaseConfigSchema = z.object({
   SECABLY_MODE: z.enum(['embedded', 'distributed']).default('embedded'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -70,8 +71,6 @@ export const ConfigSchema = z.object({
       }
       return table;
     }),
-  /** The nmap binary (default: `nmap` on PATH). */
-  SECABLY_NMAP_PATH: z.string().min(1).optional(),
   /** A running scan reports at least this often (ms), progress or not. */
   SECABLY_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** A running scan silent for this long (ms) is taken as lost and retried. Keep it well above the heartbeat. */
@@ -114,11 +113,11 @@ export const ConfigSchema = z.object({
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const unknown = list.filter((s) => !(SCANNER_TYPES as readonly string[]).includes(s));
+      const unknown = list.filter((s) => !SCANNERS.types.includes(s));
       if (unknown.length) {
         ctx.addIssue({
           code: 'custom',
-          message: `unknown scanner(s) ${unknown.join(', ')}; known: ${SCANNER_TYPES.join(', ')}`,
+          message: `unknown scanner(s) ${unknown.join(', ')}; known: ${SCANNERS.types.join(', ')}`,
         });
         return z.NEVER;
       }
@@ -132,7 +131,13 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof ConfigSchema>;
+/** The service's settings plus every scanner plug-in's own (`settingsSchema`: binaries' paths, external engines). */
+export const ConfigSchema = SCANNERS.plugins.reduce<typeof BaseConfigSchema>(
+  (schema, plugin) => (plugin.settingsSchema ? (schema.extend(plugin.settingsSchema.shape) as typeof schema) : schema),
+  BaseConfigSchema,
+);
+
+export type Config = z.infer<typeof BaseConfigSchema> & Readonly<Record<string, unknown>>;
 
 /** The servers a distributed process needs, or a clear error naming what is missing. */
 export function requireServers<K extends 'EVENTSTORE_URL' | 'MONGODB_URL' | 'KAFKA_BROKERS'>(

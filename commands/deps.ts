@@ -1,4 +1,5 @@
 import type { Clock, EventStore, Ids, PasswordHasher, ReadModels, Tokens } from '../adapters/ports.js';
+import type { ScannerRegistry } from '../scanners/registry.js';
 import type { TargetGuardDeps } from './targetGuard.js';
 
 /** What command handlers need. */
@@ -13,6 +14,8 @@ export interface CommandDeps {
   readonly readModelsAt: (position: number) => Promise<void>;
   /** DNS and the allow-list for the SSRF guard. */
   readonly targetGuard: TargetGuardDeps;
+  /** The scanner plug-ins (validation, prices, availability). */
+  readonly scanners: ScannerRegistry;
 }
 
 export const streams = {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { accountDecider, balanceAt } from '../domain/accounts/account.decider.js';
 import { AccountEvent } from '../domain/accounts/account.events.js';
-import { SCAN_PRICES } from '../domain/accounts/plans.js';
 import { idempotencyDecider } from '../domain/idempotency/idempotency.decider.js';
 import { IdempotencyEvent } from '../domain/idempotency/idempotency.events.js';
 import { scanDecider } from '../domain/scans/scan.decider.js';
@@ -10,7 +9,8 @@ import { DomainError } from '../domain/shared/decider.js';
 import { ownedTarget, targetDecider } from '../domain/targets/target.decider.js';
 import { TargetEvent } from '../domain/targets/target.events.js';
 import { parseTargetValue } from '../domain/targets/targetValue.js';
-import { SCANNERS } from '../scanners/registry.js';
+import type { ScannerRegistry } from '../scanners/registry.js';
+import { ScanConfigRefusal, type AnyScannerPlugin } from '../scanners/shared/scanner.js';
 import { streams, type CommandDeps } from './deps.js';
 import { aggregateState, handleCommand } from './handleCommand.js';
 import { guardTarget } from './targetGuard.js';
@@ -40,15 +40,15 @@ export class ScanRequestError extends Error {
   }
 }
 
-export function scanPrice(scannerType: ScannerType, profile: string) {
-  const price = SCAN_PRICES.find((p) => p.scanner_type === scannerType && p.scan_profile === profile);
+export function scanPrice(scanners: ScannerRegistry, scannerType: ScannerType, profile: string) {
+  const price = scanners.profile(scannerType, profile);
   if (!price) throw new Error(`no price for ${scannerType}/${profile}`);
   return price;
 }
 
 /** Validates a scan_config for a scanner; field errors are named `scan_config.<field>`. */
-export function validateScanConfig(scannerType: ScannerType, scanConfig: unknown): Record<string, unknown> {
-  const parsed = SCANNERS[scannerType].configSchema.safeParse(scanConfig ?? {});
+export function validateScanConfig(plugin: AnyScannerPlugin, scanConfig: unknown): Record<string, unknown> {
+  const parsed = plugin.configSchema.safeParse(scanConfig ?? {});
   if (parsed.success) return parsed.data;
   const fields: Record<string, string[]> = {};
   for (const issue of parsed.error.issues) {
@@ -76,9 +76,22 @@ export async function requestScan(deps: CommandDeps, userId: string, request: Sc
   if (!owned.active) {
     throw new DomainError('This target is inactive; activate it to scan it.', 'target_inactive', 'conflict');
   }
-  const scanner = SCANNERS[request.scannerType];
-  const config = validateScanConfig(request.scannerType, request.scanConfig);
-  if (!scanner.run) {
+  const scanner = deps.scanners.get(request.scannerType);
+  if (!scanner) {
+    throw new ScanRequestError(400, `Unknown scanner_type "${request.scannerType}".`, 'validation_error', {
+      fields: { scanner_type: [`must be one of ${deps.scanners.types.join(', ')}`] },
+    });
+  }
+  let config = validateScanConfig(scanner, request.scanConfig);
+  if (!scanner.targetTypes.includes(owned.targetType)) {
+    throw new ScanRequestError(
+      400,
+      `The ${scanner.title} scanner does not scan ${owned.targetType} targets; it scans ${scanner.targetTypes.join(', ')} targets.`,
+      'target_type_not_supported',
+      { fields: { target_id: [`a ${owned.targetType} target cannot be scanned by ${scanner.type}`] } },
+    );
+  }
+  if (!scanner.loadRunner) {
     throw new ScanRequestError(
       501,
       `The ${scanner.title} scanner is not available yet; no scan was started and nothing was charged.`,
@@ -86,8 +99,22 @@ export async function requestScan(deps: CommandDeps, userId: string, request: Sc
       { scanner_type: request.scannerType },
     );
   }
+  if (scanner.prepareConfig) {
+    try {
+      config = await scanner.prepareConfig(config, {
+        userId,
+        targetType: owned.targetType,
+        readModel: (collection) => deps.readModels.collection(collection),
+      });
+    } catch (error) {
+      if (!(error instanceof ScanConfigRefusal)) throw error;
+      throw new ScanRequestError(400, error.message, 'validation_error', {
+        fields: { [error.field === 'target' ? 'target_id' : `scan_config.${error.field}`]: [error.message] },
+      });
+    }
+  }
   const profile = scanner.profileOf(config);
-  const price = scanPrice(request.scannerType, profile);
+  const price = scanPrice(deps.scanners, request.scannerType, profile);
 
   const parsed = parseTargetValue(owned.targetValue, owned.targetType);
   if (!parsed.ok) throw new DomainError(parsed.error, 'target_invalid', 'invalid');
@@ -124,6 +151,7 @@ export async function requestScan(deps: CommandDeps, userId: string, request: Sc
     targetType: owned.targetType,
     scannerType: request.scannerType,
     scanProfile: profile,
+    coverage: scanner.coverageOf?.(config) ?? profile,
     scanConfig: config,
     credits: price.credits,
     timeoutMs: scanner.timeoutMs(config),
@@ -137,7 +165,7 @@ export async function requestScan(deps: CommandDeps, userId: string, request: Sc
     credits: price.credits,
     creditsRemaining: balance.available,
     createdAt: now,
-    estimatedMinutes: price.typical_minutes,
+    estimatedMinutes: price.typicalMinutes,
   };
 }
 

@@ -72,7 +72,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // Every passing limiter prepares the X-RateLimit-* headers of the tightest limit so far.
   api.use('*', identifyCaller(deps), limits.general, rejectBadCredentials, limits.monthlyQuota);
   api.route('/auth', authRoutes(deps, limits));
-  api.route('/', plansRoutes());
+  api.route('/', plansRoutes(deps.scanners));
   api.route('/', profileRoutes(deps));
   api.route('/', apiKeysRoutes(deps));
   api.route('/', creditsRoutes(deps));

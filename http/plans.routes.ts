@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
-import { PLAN_IDS, PLANS, SCAN_PRICES } from '../domain/accounts/plans.js';
+import { PLAN_IDS, PLANS } from '../domain/accounts/plans.js';
+import type { ScannerRegistry } from '../scanners/registry.js';
 import type { AppEnv } from './deps.js';
 
 /** Public: the plan table and scan prices ("Try it now" works without credentials). */
-export function plansRoutes() {
+export function plansRoutes(scanners: ScannerRegistry) {
   const app = new Hono<AppEnv>();
   const body = {
     plans: PLAN_IDS.map((id) => {
@@ -17,7 +18,7 @@ export function plansRoutes() {
         targets_limit: plan.targetsLimit,
       };
     }),
-    scan_costs: SCAN_PRICES.map((p) => ({ ...p })),
+    scan_costs: scanners.prices.map((p) => ({ ...p })),
     notes: {
       unlimited: 'null means unlimited',
       credits:

@@ -8,7 +8,8 @@ import {
   withIdempotency,
   type ScanStartAnswer,
 } from '../commands/scans.js';
-import { SCAN_STATUSES, SCANNER_TYPES, type ScannerType } from '../domain/scans/scan.events.js';
+import { SCAN_STATUSES, type ScannerType } from '../domain/scans/scan.events.js';
+import type { ScannerRegistry } from '../scanners/registry.js';
 import type { ScanDocument } from '../projections/scans.projection.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
@@ -17,28 +18,40 @@ import { jsonBody, pathId, queryParams } from './validation.js';
 
 const uuid = z.string().uuid('must be a target id (UUID)');
 
-const CreateScanBody = z
-  .object({
-    target_id: uuid.optional(),
-    website_id: uuid.optional(),
-    scanner_type: z.enum(SCANNER_TYPES, { error: `scanner_type must be one of ${SCANNER_TYPES.join(', ')}` }),
-    scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
-  })
-  .strict()
-  .superRefine((body, ctx) => {
-    if (!body.target_id === !body.website_id) {
-      ctx.addIssue({ code: 'custom', path: ['target_id'], message: 'Give target_id (or website_id), once.' });
-    }
-  });
-
-const TargetScanBody = z
-  .object({
-    scanner_type: z
-      .enum(SCANNER_TYPES, { error: `scanner_type must be one of ${SCANNER_TYPES.join(', ')}` })
-      .default('nmap'),
-    scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
-  })
-  .strict();
+/** The request schemas that depend on which scanners exist. */
+function scanSchemas(scanners: ScannerRegistry) {
+  const types = scanners.types as [string, ...string[]];
+  const scannerType = z.enum(types, { error: `scanner_type must be one of ${types.join(', ')}` });
+  const CreateScanBody = z
+    .object({
+      target_id: uuid.optional(),
+      website_id: uuid.optional(),
+      scanner_type: scannerType,
+      scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
+    })
+    .strict()
+    .superRefine((body, ctx) => {
+      if (!body.target_id === !body.website_id) {
+        ctx.addIssue({ code: 'custom', path: ['target_id'], message: 'Give target_id (or website_id), once.' });
+      }
+    });
+  const TargetScanBody = z
+    .object({
+      scanner_type: scannerType.default(types.includes('nmap') ? 'nmap' : types[0]),
+      scan_config: z.record(z.string(), z.unknown(), { error: 'scan_config must be an object' }).optional(),
+    })
+    .strict();
+  const ListQuery = z
+    .object({
+      status: z.enum(SCAN_STATUSES).optional(),
+      scanner_type: z.enum(types).optional(),
+      target_id: uuid.optional(),
+      page: z.coerce.number().int().min(1).default(1),
+      page_size: z.coerce.number().int().min(1).max(100).default(20),
+    })
+    .strict();
+  return { CreateScanBody, TargetScanBody, ListQuery };
+}
 
 /** Scanner endpoints take the target and either `scan_config` or the config fields at the top level. */
 const ScannerScanBody = z
@@ -53,16 +66,6 @@ const ScannerScanBody = z
       ctx.addIssue({ code: 'custom', path: ['target_id'], message: 'Give target_id (or website_id), once.' });
     }
   });
-
-const ListQuery = z
-  .object({
-    status: z.enum(SCAN_STATUSES).optional(),
-    scanner_type: z.enum(SCANNER_TYPES).optional(),
-    target_id: uuid.optional(),
-    page: z.coerce.number().int().min(1).default(1),
-    page_size: z.coerce.number().int().min(1).max(100).default(20),
-  })
-  .strict();
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -157,6 +160,7 @@ function scannerResultView(scan: ScanDocument) {
 export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareHandler<AppEnv> }) {
   const app = new Hono<AppEnv>();
   const scans = deps.readModels.collection<ScanDocument>('scans');
+  const { CreateScanBody, TargetScanBody, ListQuery } = scanSchemas(deps.scanners);
 
   async function ownedScan(c: Context<AppEnv>, userId: string): Promise<ScanDocument> {
     const scan = await scans.get(pathId(c));
@@ -236,7 +240,8 @@ export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareH
     });
   }
 
-  for (const scannerType of ['nmap', 'sslyze', 'openvas'] as const) {
+  // Every scanner has its own start and result endpoints: /<type>/scan/ and /<type>/scan/{id}/.
+  for (const scannerType of deps.scanners.types) {
     app.post(`/${scannerType}/scan`, limits.scanOperations, async (c) => {
       requireUser(c);
       const { target_id, website_id, scan_config, ...flat } = await jsonBody(c, ScannerScanBody);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SCANNER_TYPES, type ScannerType } from '../domain/scans/scan.events.js';
-import { Finding } from '../domain/shared/finding.js';
+import { ScannerTypeSchema, type ScannerType } from '../domain/scans/scan.events.js';
+import { ScannerFinding } from '../domain/shared/finding.js';
 import { TARGET_TYPES } from '../domain/targets/targetValue.js';
 
 /** Bus topics between the dispatcher, the scanner workers and the results consumer. */
@@ -20,7 +20,7 @@ export const ScanJob = z.object({
   targetId: z.string(),
   targetValue: z.string(),
   targetType: z.enum(TARGET_TYPES),
-  scannerType: z.enum(SCANNER_TYPES),
+  scannerType: ScannerTypeSchema,
   scanConfig: z.record(z.string(), z.unknown()),
   timeoutMs: z.number().int().positive(),
 });
@@ -34,7 +34,7 @@ export const ScanReport = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('completed'),
     ...common,
-    findings: z.array(Finding),
+    findings: z.array(ScannerFinding),
     scanResult: z.record(z.string(), z.unknown()),
   }),
   z.object({ kind: z.literal('failed'), ...common, code: z.string(), reason: z.string() }),

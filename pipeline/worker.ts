@@ -1,19 +1,26 @@
 import type { Bus, BusConsumer, Clock } from '../adapters/ports.js';
 import { guardTarget, type TargetGuardDeps } from '../commands/targetGuard.js';
 import type { ScannerType } from '../domain/scans/scan.events.js';
-import { parseTargetValue } from '../domain/targets/targetValue.js';
+import { ScannerFinding } from '../domain/shared/finding.js';
+import { parseTargetValue, type ParsedTarget } from '../domain/targets/targetValue.js';
+import type { ScannerRegistry } from '../scanners/registry.js';
 import {
   ScanAbortedError,
   ScannerUnavailableError,
+  ScanOutputTooLargeError,
   ScanTimeoutError,
-  type ScannerDefinition,
-} from '../scanners/scanner.js';
+  TargetUnreachableError,
+} from '../scanners/shared/errors.js';
+import type { ScannerRunner, ScannerSettings, ScanTarget } from '../scanners/shared/scanner.js';
 import type { PipelineLogger } from './checkpointedSubscription.js';
 import { ScanControl, ScanJob, topics, type ScanReport } from './topics.js';
 
 export interface WorkerOptions {
   readonly bus: Bus;
-  readonly scanners: Readonly<Partial<Record<ScannerType, ScannerDefinition>>>;
+  /** The scanner plug-ins; the worker loads the runners of those it runs. */
+  readonly scanners: ScannerRegistry;
+  /** The parsed environment handed to runners (binaries' paths, external engines). */
+  readonly settings?: ScannerSettings;
   /** Which scanners this worker runs (default: every one that can run). */
   readonly scannerTypes?: readonly ScannerType[];
   readonly targetGuard: TargetGuardDeps;
@@ -24,6 +31,20 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** A running scan reports at least this often, progress or not (default 10 s). */
   readonly heartbeatMs?: number;
+}
+
+/** What a runner is told about its target (names for Host/SNI/locations; the checked address comes apart). */
+export function scanTarget(
+  job: Pick<ScanJob, 'targetId' | 'targetValue' | 'targetType'>,
+  parsed: ParsedTarget,
+): ScanTarget {
+  return {
+    id: job.targetId,
+    value: parsed.normalized,
+    type: parsed.type,
+    hostname: parsed.host,
+    ...(parsed.url ? { url: { scheme: parsed.url.scheme, port: parsed.url.port, path: parsed.url.path } } : {}),
+  };
 }
 
 /** Jobs already taken (scan:attempt), remembered to drop the duplicates of at-least-once delivery. */
@@ -44,6 +65,7 @@ export function scanWorker(options: WorkerOptions) {
   const seen = new Set<string>();
   const cancelled = new Set<string>();
   const running = new Map<string, AbortController>();
+  const runners = new Map<ScannerType, ScannerRunner>();
 
   type Report = ScanReport extends infer R ? (R extends ScanReport ? Omit<R, 'workerId' | 'at'> : never) : never;
   const report = (scanId: string, value: Report) =>
@@ -59,11 +81,11 @@ export function scanWorker(options: WorkerOptions) {
   }
 
   async function runJob(job: ScanJob): Promise<void> {
-    const scanner = options.scanners[job.scannerType];
+    const run = runners.get(job.scannerType);
     const { scanId, attempt } = job;
     if (!remember(`${scanId}:${attempt}`) || cancelled.has(scanId)) return;
     const fail = (code: string, reason: string) => report(scanId, { kind: 'failed', scanId, attempt, code, reason });
-    if (!scanner?.run) return fail('scanner_unavailable', `no ${job.scannerType} scanner on this worker`);
+    if (!run) return fail('scanner_unavailable', `no ${job.scannerType} scanner on this worker`);
 
     const parsed = parseTargetValue(job.targetValue, job.targetType);
     if (!parsed.ok) return fail('target_invalid', parsed.error);
@@ -81,8 +103,10 @@ export function scanWorker(options: WorkerOptions) {
     }, heartbeatMs);
     try {
       await report(scanId, { kind: 'started', scanId, attempt });
-      const output = await scanner.run({
+      const output = await run({
         host: guard.scanHost,
+        target: scanTarget(job, parsed.value),
+        scanId,
         targetValue: job.targetValue,
         targetType: job.targetType,
         config: job.scanConfig,
@@ -103,7 +127,7 @@ export function scanWorker(options: WorkerOptions) {
         kind: 'completed',
         scanId,
         attempt,
-        findings: output.findings,
+        findings: output.findings.map((finding) => ScannerFinding.parse(finding)),
         scanResult: output.scanResult,
       });
     } catch (error) {
@@ -114,6 +138,10 @@ export function scanWorker(options: WorkerOptions) {
         await fail('timeout', `the scan did not finish within ${Math.round(job.timeoutMs / 1000)} s`);
       } else if (error instanceof ScannerUnavailableError) {
         await fail('scanner_unavailable', error.message);
+      } else if (error instanceof TargetUnreachableError) {
+        await fail(error.code, error.message.slice(0, 2000));
+      } else if (error instanceof ScanOutputTooLargeError) {
+        await fail('result_too_large', error.message.slice(0, 2000));
       } else {
         logger.warn({ err: error, scanId, attempt }, 'scan failed');
         await fail('scanner_error', error instanceof Error ? error.message.slice(0, 2000) : String(error));
@@ -135,9 +163,12 @@ export function scanWorker(options: WorkerOptions) {
           running.get(control.data.scanId)?.abort('cancelled');
         }),
       );
-      const types =
-        options.scannerTypes ??
-        (Object.keys(options.scanners) as ScannerType[]).filter((type) => options.scanners[type]?.run);
+      const types = options.scannerTypes ?? options.scanners.plugins.filter((p) => p.loadRunner).map((p) => p.type);
+      for (const type of types) {
+        const plugin = options.scanners.get(type);
+        if (!plugin?.loadRunner) throw new Error(`the ${type} scanner cannot run on a worker (not available)`);
+        runners.set(type, await plugin.loadRunner(options.settings ?? {}));
+      }
       for (const type of types) {
         for (let i = 0; i < concurrency; i++) {
           consumers.push(

@@ -8,8 +8,7 @@ import type { Config } from '../config.js';
 import type { AppDeps } from '../http/deps.js';
 import type { Logger } from 'pino';
 import type { WatchdogOptions } from '../pipeline/watchdog.js';
-import type { WorkerOptions } from '../pipeline/worker.js';
-import { createScanners } from '../scanners/registry.js';
+import { SCANNERS, type ScannerRegistry } from '../scanners/registry.js';
 
 /** What tests (and only tests) swap in. */
 export interface Overrides {
@@ -17,7 +16,8 @@ export interface Overrides {
   hasher?: PasswordHasher;
   ids?: Ids;
   resolver?: Resolver;
-  scanners?: WorkerOptions['scanners'];
+  /** Another list of scanner plug-ins (tests add a test scanner with one line). */
+  scanners?: ScannerRegistry;
   watchdog?: WatchdogOptions;
   heartbeatMs?: number;
 }
@@ -49,6 +49,7 @@ export function appDeps(input: {
     }),
     readModelsAt: input.readModelsAt,
     targetGuard: targetGuardDeps(config, overrides),
+    scanners: scannersFor(overrides),
     config: {
       adminToken: config.SECABLY_ADMIN_TOKEN,
       rateLimitMultiplier: config.SECABLY_RATE_LIMIT_MULTIPLIER,
@@ -66,6 +67,6 @@ export function targetGuardDeps(config: Config, overrides: Overrides) {
   return { resolver, allowedTargets: config.SECABLY_ALLOWED_TARGETS };
 }
 
-export function scannersFor(config: Config, overrides: Overrides): WorkerOptions['scanners'] {
-  return overrides.scanners ?? createScanners(config.SECABLY_NMAP_PATH ? { nmapPath: config.SECABLY_NMAP_PATH } : {});
+export function scannersFor(overrides: Overrides): ScannerRegistry {
+  return overrides.scanners ?? SCANNERS;
 }

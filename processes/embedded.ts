@@ -77,7 +77,8 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
   const results = resultsConsumer(pipelineDeps);
   const worker = scanWorker({
     bus,
-    scanners: scannersFor(config, overrides),
+    scanners: scannersFor(overrides),
+    settings: config,
     targetGuard: deps.targetGuard,
     clock: deps.clock,
     logger,

@@ -1,5 +1,6 @@
 import { systemClock } from '../adapters/systemClock.js';
-import { SCANNER_TYPES, type ScannerType } from '../domain/scans/scan.events.js';
+import type { ScannerType } from '../domain/scans/scan.events.js';
+import { SCANNERS } from '../scanners/registry.js';
 import { scanWorker } from '../pipeline/worker.js';
 import { scannersFor, targetGuardDeps } from './composition.js';
 import { connect, defaultWorkerId } from './distributed.js';
@@ -18,10 +19,10 @@ function scannersFromArgv(argv: readonly string[]): ScannerType[] | undefined {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = list.filter((s) => !(SCANNER_TYPES as readonly string[]).includes(s));
+  const unknown = list.filter((s) => !SCANNERS.types.includes(s));
   if (unknown.length || list.length === 0) {
     throw new Error(
-      `Invalid configuration:\n  --scanners: unknown scanner(s) ${unknown.join(', ')}; known: ${SCANNER_TYPES.join(', ')}`,
+      `Invalid configuration:\n  --scanners: unknown scanner(s) ${unknown.join(', ')}; known: ${SCANNERS.types.join(', ')}`,
     );
   }
   return list as ScannerType[];
@@ -35,11 +36,12 @@ function scannersFromArgv(argv: readonly string[]): ScannerType[] | undefined {
 runProcess('worker', async (config, logger) => {
   const workerId = config.SECABLY_WORKER_ID ?? defaultWorkerId();
   const scannerTypes = scannersFromArgv(process.argv.slice(2)) ?? config.SECABLY_SCANNERS;
-  const scanners = scannersFor(config, {});
+  const scanners = scannersFor({});
   const bus = await connect.bus(config, `secably-worker-${workerId}`, logger, { longestHandlerMs: LONGEST_SCAN_MS });
   const worker = scanWorker({
     bus,
     scanners,
+    settings: config,
     ...(scannerTypes ? { scannerTypes } : {}),
     targetGuard: targetGuardDeps(config, {}),
     clock: systemClock,

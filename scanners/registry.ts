@@ -1,82 +1,73 @@
-import { z } from 'zod';
-import type { ScannerType } from '../domain/scans/scan.events.js';
-import { nmapProfileTimeoutMs, NmapScanConfig } from './nmap/nmapConfig.js';
-import { runNmap } from './nmap/nmap.scanner.js';
-import type { ScannerDefinition } from './scanner.js';
+/**
+ * The scanners, as a list of plug-ins (scanners/shared/scanner.ts). Routes
+ * (`/<type>/scan/`, `/scans/create/`), prices (`GET /plans/`), scan_config
+ * validation, the worker's scanner list, settings and the docs all derive from
+ * this list: adding a scanner is one folder and one line here.
+ *
+ * This module imports plug-in definitions only, never runners: the API process
+ * can load it without loading any scanner engine.
+ */
+import { nmapScanner } from './nmap/nmap.plugin.js';
+import { nucleiScanner } from './nuclei/nuclei.plugin.js';
+import type { AnyScannerPlugin, ScanProfile } from './shared/scanner.js';
+import { tlsScanner } from './tls/tls.plugin.js';
+import { vulnScanner } from './vuln/vuln.plugin.js';
+import { webScanner } from './web/web.plugin.js';
 
-const lenientBoolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
-  error: 'must be true or false',
-});
+export const BUILT_IN_SCANNERS: readonly AnyScannerPlugin[] = [
+  nmapScanner,
+  tlsScanner,
+  webScanner,
+  nucleiScanner,
+  vulnScanner,
+];
 
-const minutes = (n: number) => n * 60_000;
-
-const nmap = (nmapPath?: string): ScannerDefinition => ({
-  type: 'nmap',
-  title: 'Nmap (ports, services)',
-  configSchema: NmapScanConfig,
-  profileOf: (config) => String(config.scan_type),
-  // nmap's own --host-timeout is the profile's; the process gets a minute more to report.
-  timeoutMs: (config) => nmapProfileTimeoutMs(config as NmapScanConfig) + minutes(1),
-  run: async ({ host, config, timeoutMs, signal, onProgress }) => {
-    const run = await runNmap({
-      target: host,
-      config: config as NmapScanConfig,
-      timeoutMs,
-      signal,
-      onProgress,
-      ...(nmapPath ? { nmapPath } : {}),
-    });
-    return { findings: run.findings, scanResult: run.scanResult as unknown as Record<string, unknown> };
-  },
-});
-
-const sslyze: ScannerDefinition = {
-  type: 'sslyze',
-  title: 'SSLyze (TLS/SSL)',
-  configSchema: z.strictObject({
-    check_certificate: lenientBoolean.default(true),
-    check_tls_versions: lenientBoolean.default(true),
-    check_cipher_suites: lenientBoolean.default(true),
-  }),
-  profileOf: () => 'default',
-  timeoutMs: () => minutes(10),
-};
-
-const zap: ScannerDefinition = {
-  type: 'zap',
-  title: 'OWASP ZAP (web application)',
-  configSchema: z.strictObject({
-    scan_mode: z.enum(['baseline', 'full']).default('baseline'),
-    spider_enabled: lenientBoolean.default(true),
-  }),
-  profileOf: (config) => String(config.scan_mode),
-  timeoutMs: (config) => (config.scan_mode === 'full' ? minutes(90) : minutes(40)),
-};
-
-const nuclei: ScannerDefinition = {
-  type: 'nuclei',
-  title: 'Nuclei (templates)',
-  configSchema: z.strictObject({ scan_mode: z.enum(['quick', 'full']).default('quick') }),
-  profileOf: (config) => String(config.scan_mode),
-  timeoutMs: (config) => (config.scan_mode === 'full' ? minutes(30) : minutes(10)),
-};
-
-const openvas: ScannerDefinition = {
-  type: 'openvas',
-  title: 'OpenVAS (vulnerabilities)',
-  configSchema: z.strictObject({
-    scan_profile: z.enum(['discovery', 'full_and_fast', 'deep']).default('discovery'),
-    port_list: z.enum(['all_tcp', 'top_1000_tcp']).default('all_tcp'),
-  }),
-  profileOf: (config) => String(config.scan_profile),
-  timeoutMs: (config) =>
-    minutes(config.scan_profile === 'deep' ? 240 : config.scan_profile === 'full_and_fast' ? 120 : 60),
-};
-
-/** The scanners; `nmapPath` is where the nmap binary is (default: `nmap` on PATH). */
-export function createScanners(options: { nmapPath?: string } = {}): Readonly<Record<ScannerType, ScannerDefinition>> {
-  return { nmap: nmap(options.nmapPath), sslyze, zap, nuclei, openvas };
+/** One row of the public price list. */
+export interface ScanPrice {
+  readonly scanner_type: string;
+  readonly scan_profile: string;
+  readonly credits: number;
+  readonly typical_minutes: number;
+  readonly description: string;
 }
 
-/** Validation and pricing do not depend on where binaries are. */
-export const SCANNERS = createScanners();
+export interface ScannerRegistry {
+  readonly plugins: readonly AnyScannerPlugin[];
+  /** Every scanner_type, in registry order. */
+  readonly types: readonly string[];
+  get(type: string): AnyScannerPlugin | undefined;
+  /** The priced profile, or undefined. */
+  profile(type: string, profile: string): ScanProfile | undefined;
+  readonly prices: readonly ScanPrice[];
+}
+
+const TYPE = /^[a-z][a-z0-9_-]{1,31}$/;
+
+export function scannerRegistry(plugins: readonly AnyScannerPlugin[] = BUILT_IN_SCANNERS): ScannerRegistry {
+  const byType = new Map<string, AnyScannerPlugin>();
+  for (const plugin of plugins) {
+    if (!TYPE.test(plugin.type)) throw new Error(`scanner type "${plugin.type}" must match ${String(TYPE)}`);
+    if (byType.has(plugin.type)) throw new Error(`two scanners named "${plugin.type}"`);
+    if (plugin.profiles.length === 0) throw new Error(`scanner "${plugin.type}" has no profile`);
+    byType.set(plugin.type, plugin);
+  }
+  const prices = plugins.flatMap((plugin) =>
+    plugin.profiles.map((p) => ({
+      scanner_type: plugin.type,
+      scan_profile: p.name,
+      credits: p.credits,
+      typical_minutes: p.typicalMinutes,
+      description: p.description,
+    })),
+  );
+  return {
+    plugins,
+    types: plugins.map((p) => p.type),
+    get: (type) => byType.get(type),
+    profile: (type, profile) => byType.get(type)?.profiles.find((p) => p.name === profile),
+    prices,
+  };
+}
+
+/** The built-in registry (validation and pricing do not depend on where binaries are). */
+export const SCANNERS = scannerRegistry();

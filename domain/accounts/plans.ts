@@ -64,51 +64,6 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
   },
 };
 
-/** Scan prices in credits (spec part 1), with the typical duration in minutes. */
-export const SCAN_PRICES = [
-  {
-    scanner_type: 'nmap',
-    scan_profile: 'quick',
-    credits: 0,
-    typical_minutes: 1,
-    description: 'Nmap quick (top 1000 ports)',
-  },
-  {
-    scanner_type: 'nmap',
-    scan_profile: 'fast',
-    credits: 0,
-    typical_minutes: 1,
-    description: 'Nmap fast (top 1000 ports)',
-  },
-  {
-    scanner_type: 'nmap',
-    scan_profile: 'full',
-    credits: 1,
-    typical_minutes: 5,
-    description: 'Nmap full (all 65535 ports)',
-  },
-  { scanner_type: 'sslyze', scan_profile: 'default', credits: 0, typical_minutes: 1, description: 'SSLyze TLS/SSL' },
-  { scanner_type: 'nuclei', scan_profile: 'quick', credits: 2, typical_minutes: 3, description: 'Nuclei quick' },
-  { scanner_type: 'nuclei', scan_profile: 'full', credits: 3, typical_minutes: 10, description: 'Nuclei full' },
-  { scanner_type: 'zap', scan_profile: 'baseline', credits: 5, typical_minutes: 20, description: 'ZAP baseline' },
-  { scanner_type: 'zap', scan_profile: 'full', credits: 10, typical_minutes: 45, description: 'ZAP full' },
-  {
-    scanner_type: 'openvas',
-    scan_profile: 'discovery',
-    credits: 10,
-    typical_minutes: 30,
-    description: 'OpenVAS discovery',
-  },
-  {
-    scanner_type: 'openvas',
-    scan_profile: 'full_and_fast',
-    credits: 15,
-    typical_minutes: 60,
-    description: 'OpenVAS full_and_fast',
-  },
-  { scanner_type: 'openvas', scan_profile: 'deep', credits: 20, typical_minutes: 120, description: 'OpenVAS deep' },
-] as const;
-
 export function isPlanId(value: string): value is PlanId {
   return (PLAN_IDS as readonly string[]).includes(value);
 }

@@ -1,5 +1,5 @@
 import { assertNever, DomainError, type Decider } from '../shared/decider.js';
-import type { Finding } from '../shared/finding.js';
+import { identify, type Finding, type ScannerFinding } from '../shared/finding.js';
 import type { TargetType } from '../targets/targetValue.js';
 import type { ScanEvent, ScannerType, ScanStatus } from './scan.events.js';
 import { summarize } from './scoring.js';
@@ -23,6 +23,7 @@ export type ScanCommand =
       targetType: TargetType;
       scannerType: ScannerType;
       scanProfile: string;
+      coverage?: string;
       scanConfig: Record<string, unknown>;
       credits: number;
       timeoutMs: number;
@@ -34,7 +35,8 @@ export type ScanCommand =
   | {
       type: 'CompleteScan';
       attempt: number;
-      findings: Finding[];
+      /** What the scanner reported; the decider gives each its identity on this target. */
+      findings: readonly ScannerFinding[];
       scanResult: Record<string, unknown>;
       now: string;
     }
@@ -106,7 +108,8 @@ function decide(command: ScanCommand, state: ScanState): ScanEvent[] {
         : [];
     case 'CompleteScan': {
       if (!current || scan.status !== 'running') return [];
-      const summary = summarize(command.findings);
+      const findings = identifyAll(command.findings, scan);
+      const summary = summarize(findings);
       const durationMs = scan.startedAt ? Math.max(0, Date.parse(command.now) - Date.parse(scan.startedAt)) : 0;
       return [
         {
@@ -114,7 +117,7 @@ function decide(command: ScanCommand, state: ScanState): ScanEvent[] {
           data: {
             ...ids,
             attempt: scan.attempt,
-            findings: command.findings,
+            findings,
             scanResult: command.scanResult,
             reportedAt: command.now,
           },
@@ -186,6 +189,31 @@ function decide(command: ScanCommand, state: ScanState): ScanEvent[] {
     default:
       return assertNever(command);
   }
+}
+
+/**
+ * The findings with their identity (target + scanner + rule + location); the same
+ * weakness reported twice in one scan is one finding (the first, with the other's
+ * engine among its sources).
+ */
+export function identifyAll(
+  reported: readonly ScannerFinding[],
+  scan: { readonly targetId: string; readonly scannerType: string },
+): Finding[] {
+  const byFingerprint = new Map<string, Finding>();
+  for (const raw of reported) {
+    const finding = identify(raw, scan);
+    const first = byFingerprint.get(finding.fingerprint);
+    if (!first) {
+      byFingerprint.set(finding.fingerprint, finding);
+    } else if (finding.engine !== first.engine && !first.sources?.some((s) => s.engine === finding.engine)) {
+      byFingerprint.set(finding.fingerprint, {
+        ...first,
+        sources: [...(first.sources ?? []), { engine: finding.engine, rule_id: finding.rule_id }].slice(0, 20),
+      });
+    }
+  }
+  return [...byFingerprint.values()];
 }
 
 function evolve(state: ScanState, event: ScanEvent): ScanState {

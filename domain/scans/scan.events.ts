@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { Finding, Risk } from '../shared/finding.js';
 import { TARGET_TYPES } from '../targets/targetValue.js';
 
-export const SCANNER_TYPES = ['nmap', 'sslyze', 'zap', 'nuclei', 'openvas'] as const;
-export type ScannerType = (typeof SCANNER_TYPES)[number];
+/** A scanner's public name ('nmap', 'sslyze', …): the registry of plug-ins knows which exist. */
+export const ScannerTypeSchema = z.string().regex(/^[a-z][a-z0-9_-]{1,31}$/);
+export type ScannerType = string;
 export const SCAN_STATUSES = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type ScanStatus = (typeof SCAN_STATUSES)[number];
 
@@ -17,8 +18,10 @@ export const ScanRequested = z.object({
     targetName: z.string(),
     targetValue: z.string(),
     targetType: z.enum(TARGET_TYPES),
-    scannerType: z.enum(SCANNER_TYPES),
+    scannerType: ScannerTypeSchema,
     scanProfile: z.string(),
+    /** What the scan looks at (the plug-in's coverage key); absent in old events: the profile. */
+    coverage: z.string().max(200).optional(),
     scanConfig: z.record(z.string(), z.unknown()),
     credits: z.number().int().min(0),
     timeoutMs: z.number().int().positive(),

@@ -12,12 +12,12 @@
  *   goes back: port scan 0-95 % (0-60 % when -sV follows), service scan 60-95 %,
  *   100 % once the XML is parsed. nmap only prints a line once a task has run for a
  *   while: a scan over in a second reports just 0 and 100.
- * - Abort (signal) and timeout: SIGTERM, then SIGKILL 2 s later; the promise rejects
- *   (ScanAbortedError / ScanTimeoutError) once the process has exited (at the latest
- *   5 s after the abort, should it somehow survive SIGKILL). nmap 7.93 exits on SIGTERM
- *   at once. `timeoutMs` is this hard limit; nmap's own `--host-timeout` is the
- *   profile's (`nmapProfileTimeoutMs`), so give `timeoutMs` a little more than that
- *   and nmap can end cleanly first.
+ * - The process is run by `runTool` (scanners/shared/childProcess.ts): no shell, killed
+ *   with its worker, abort (signal) and timeout as SIGTERM then SIGKILL 2 s later; the
+ *   promise rejects (ScanAbortedError / ScanTimeoutError) once the process has exited.
+ *   nmap 7.93 exits on SIGTERM at once. `timeoutMs` is this hard limit; nmap's own
+ *   `--host-timeout` is the profile's (`nmapProfileTimeoutMs`), so give `timeoutMs` a
+ *   little more than that and nmap can end cleanly first.
  * - Missing binary: ScannerUnavailableError. Non-zero exit, nmap's own error exit,
  *   or no host scanned (target skipped or unresolvable): NmapFailedError with the end
  *   of stderr. Every host given up on by --host-timeout: ScanTimeoutError (nmap
@@ -25,36 +25,21 @@
  * - Memory: stdout is capped at 50 MB (exceeding kills nmap: NmapOutputError), stderr
  *   keeps its last 1 MB.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
-import { StringDecoder } from 'node:string_decoder';
-import type { Finding } from '../../domain/shared/finding.js';
+import type { ScannerFinding } from '../../domain/shared/finding.js';
+import { runTool, tailOf } from '../shared/childProcess.js';
+import type { ScannerRunner, ScannerSettings } from '../shared/scanner.js';
+import { ScanTimeoutError, ToolFailedError } from '../shared/errors.js';
 import { nmapArguments, nmapProfileTimeoutMs, type NmapScanConfig } from './nmapConfig.js';
-import { nmapFindings } from './nmapFindings.js';
-import { NmapOutputError, parseNmapXml, toScanResult, type NmapResult, type NmapScanResult } from './nmapParser.js';
+import { nmapFindings, type NmapFindingsOptions } from './nmapFindings.js';
+import { parseNmapXml, toScanResult, type NmapResult, type NmapScanResult } from './nmapParser.js';
 
 export { NmapOutputError } from './nmapParser.js';
+export { ScanAbortedError, ScannerUnavailableError, ScanTimeoutError } from '../shared/errors.js';
 
-export class ScanAbortedError extends Error {
-  override name = 'ScanAbortedError';
-}
-export class ScanTimeoutError extends Error {
-  override name = 'ScanTimeoutError';
-}
-export class ScannerUnavailableError extends Error {
-  override name = 'ScannerUnavailableError';
-}
 /** nmap ran but failed (non-zero exit, error exit in its XML, nothing scanned). */
-export class NmapFailedError extends Error {
+export class NmapFailedError extends ToolFailedError {
   override name = 'NmapFailedError';
-  constructor(
-    message: string,
-    readonly exitCode: number | null,
-    readonly stderrTail: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface NmapProgress {
@@ -78,20 +63,20 @@ export interface RunNmapOptions {
   rawSockets?: boolean;
   /** Called with the child's pid once it is spawned (logging, tests). */
   onSpawn?: (pid: number) => void;
+  /** How scanned addresses are named in findings (the target's name for single hosts). */
+  hostLabel?: NmapFindingsOptions['hostLabel'];
 }
 
 export interface NmapRun {
   result: NmapResult;
   scanResult: NmapScanResult;
-  findings: Finding[];
+  findings: ScannerFinding[];
   args: string[];
   durationMs: number;
 }
 
 export const MAX_STDOUT_BYTES = 50 * 1024 * 1024;
 export const MAX_STDERR_BYTES = 1024 * 1024;
-const KILL_GRACE_MS = 2_000;
-const STDERR_TAIL_CHARS = 2_000;
 
 const TASK_PROGRESS = /<taskprogress\b[^>]*?\btask="([^"]*)"[^>]*?\bpercent="([0-9.]+)"[^>]*\/>/g;
 const TEXT_PROGRESS = /([A-Za-z][A-Za-z ]*?) Timing: About ([0-9.]+)% done/g;
@@ -117,11 +102,6 @@ export async function detectRawSockets(): Promise<boolean> {
   }
 }
 
-function tail(text: string): string {
-  const trimmed = text.trim();
-  return trimmed.length > STDERR_TAIL_CHARS ? `…${trimmed.slice(-STDERR_TAIL_CHARS)}` : trimmed;
-}
-
 /** Maps nmap's per-task percent onto one overall percent. */
 function overallPercent(task: string, percent: number, aggressive: boolean): number | null {
   const p = Math.min(Math.max(percent, 0), 100) / 100;
@@ -130,206 +110,125 @@ function overallPercent(task: string, percent: number, aggressive: boolean): num
   return null;
 }
 
-type Stop = { kind: 'aborted' } | { kind: 'timeout' } | { kind: 'error'; error: Error };
-
-export function runNmap(options: RunNmapOptions): Promise<NmapRun> {
-  const { target, config, timeoutMs, signal, onProgress } = options;
+export async function runNmap(options: RunNmapOptions): Promise<NmapRun> {
+  const { target, config, timeoutMs, onProgress } = options;
   const nmapPath = options.nmapPath ?? 'nmap';
   const args = nmapArguments(config, target, {
     rawSockets: options.rawSockets ?? false,
     hostTimeoutMs: nmapProfileTimeoutMs(config),
   });
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    return Promise.reject(new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`));
-  }
-  if (signal?.aborted) return Promise.reject(new ScanAbortedError('nmap scan aborted before it started'));
+  let lastPercent = -1;
+  let progressBuffer = '';
 
-  return new Promise<NmapRun>((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(nmapPath, args, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  const report = (phase: string, percent: number): void => {
+    if (!onProgress) return;
+    const rounded = Math.round(Math.max(percent, lastPercent) * 100) / 100;
+    lastPercent = rounded;
+    onProgress({ percent: rounded, phase });
+  };
 
-    const stdoutChunks: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stderr = '';
-    let progressBuffer = '';
-    let lastPercent = -1;
-    let stop: Stop | undefined;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let giveUpTimer: NodeJS.Timeout | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    const stdoutDecoder = new StringDecoder('utf8');
-    const stderrDecoder = new StringDecoder('utf8');
+  const textProgress = (text: string): void => {
+    TEXT_PROGRESS.lastIndex = 0;
+    for (let m = TEXT_PROGRESS.exec(text); m; m = TEXT_PROGRESS.exec(text)) {
+      const task = (m[1] ?? '').trim();
+      const percent = overallPercent(task, Number(m[2]), config.aggressive);
+      if (percent !== null) report(task, percent);
+    }
+  };
 
-    const finish = (outcome: { ok: NmapRun } | { error: Error }): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timeoutTimer);
-      clearTimeout(killTimer);
-      clearTimeout(giveUpTimer);
-      signal?.removeEventListener('abort', onAbort);
-      if ('ok' in outcome) resolve(outcome.ok);
-      else reject(outcome.error);
-    };
-
-    const stopError = (why: Stop): Error => {
-      switch (why.kind) {
-        case 'aborted':
-          return new ScanAbortedError('nmap scan aborted');
-        case 'timeout':
-          return new ScanTimeoutError(`nmap scan exceeded its time limit of ${timeoutMs} ms`);
-        case 'error':
-          return why.error;
-      }
-    };
-
-    const stopChild = (why: Stop): void => {
-      if (stop || settled) return;
-      stop = why;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-      // Should 'exit' never come (it does once the process is gone), do not hang.
-      giveUpTimer = setTimeout(() => finish({ error: stopError(why) }), KILL_GRACE_MS + 3_000);
-    };
-
-    const report = (phase: string, percent: number): void => {
-      if (!onProgress || settled || stop) return;
-      const rounded = Math.round(Math.max(percent, lastPercent) * 100) / 100;
-      lastPercent = rounded;
-      try {
-        onProgress({ percent: rounded, phase });
-      } catch (error) {
-        stopChild({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) });
-      }
-    };
-
-    const scanProgress = (text: string, fromStdout: boolean): void => {
-      if (!onProgress) return;
-      if (fromStdout) {
-        progressBuffer += text;
-        let consumed = 0;
-        TASK_PROGRESS.lastIndex = 0;
-        for (let m = TASK_PROGRESS.exec(progressBuffer); m; m = TASK_PROGRESS.exec(progressBuffer)) {
-          const percent = overallPercent(m[1] ?? '', Number(m[2]), config.aggressive);
-          if (percent !== null) report(m[1] ?? '', percent);
-          consumed = TASK_PROGRESS.lastIndex;
-        }
-        // Keep only what may still be the start of an element split across chunks.
-        progressBuffer = progressBuffer.slice(consumed).slice(-1024);
-      }
-      TEXT_PROGRESS.lastIndex = 0;
-      for (let m = TEXT_PROGRESS.exec(text); m; m = TEXT_PROGRESS.exec(text)) {
-        const task = (m[1] ?? '').trim();
-        const percent = overallPercent(task, Number(m[2]), config.aggressive);
-        if (percent !== null) report(task, percent);
-      }
-    };
-
-    const onAbort = (): void => stopChild({ kind: 'aborted' });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    timeoutTimer = setTimeout(() => stopChild({ kind: 'timeout' }), timeoutMs);
-
-    child.once('spawn', () => {
-      try {
-        if (child.pid !== undefined) options.onSpawn?.(child.pid);
-      } catch (error) {
-        stopChild({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) });
-      }
+  const run = await runTool({
+    command: nmapPath,
+    args,
+    toolName: 'nmap',
+    installHint: 'install nmap (e.g. apt-get install nmap) or set SECABLY_NMAP_PATH',
+    timeoutMs,
+    signal: options.signal,
+    maxStdoutBytes: MAX_STDOUT_BYTES,
+    maxStderrBytes: MAX_STDERR_BYTES,
+    onSpawn: (pid) => {
+      options.onSpawn?.(pid);
       report('starting', 0);
-    });
-
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (stop) return;
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > MAX_STDOUT_BYTES) {
-        stopChild({
-          kind: 'error',
-          error: new NmapOutputError(`nmap output exceeded ${MAX_STDOUT_BYTES} bytes; scan stopped`),
-        });
-        return;
-      }
-      stdoutChunks.push(chunk);
-      scanProgress(stdoutDecoder.write(chunk), true);
-    });
-
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = stderrDecoder.write(chunk);
-      stderr += text;
-      if (stderr.length > MAX_STDERR_BYTES) stderr = stderr.slice(-MAX_STDERR_BYTES);
-      scanProgress(text, false);
-    });
-
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'EACCES') {
-        finish({
-          error: new ScannerUnavailableError(
-            `nmap is not installed or not executable (tried "${nmapPath}": ${error.code}); install nmap ` +
-              '(e.g. apt-get install nmap) or set the path to the nmap binary',
-          ),
-        });
-      } else if (child.pid === undefined) {
-        finish({ error: new ScannerUnavailableError(`could not start nmap ("${nmapPath}"): ${error.message}`) });
-      }
-      // Other errors (e.g. kill failing) are followed by 'close', which settles.
-    });
-
-    // Once we stopped it, the process being gone is enough (a grandchild could keep the
-    // pipes open and delay 'close'); the output is not wanted any more.
-    child.once('exit', () => {
-      if (!stop) return;
-      child.stdout.destroy();
-      child.stderr.destroy();
-      finish({ error: stopError(stop) });
-    });
-
-    child.once('close', (code, killedBy) => {
-      if (stop) {
-        finish({ error: stopError(stop) });
-        return;
-      }
-      const stderrTail = tail(stderr + stderrDecoder.end());
-      if (code !== 0) {
-        const how = code === null ? `was killed by ${killedBy ?? 'a signal'}` : `exited with code ${code}`;
-        finish({ error: new NmapFailedError(`nmap ${how}${stderrTail ? `: ${stderrTail}` : ''}`, code, stderrTail) });
-        return;
-      }
-      try {
-        const result = parseNmapXml(Buffer.concat(stdoutChunks).toString('utf8'));
-        if (result.runstats.exit !== 'success') {
-          const why = result.runstats.errormsg ?? stderrTail;
-          finish({ error: new NmapFailedError(`nmap reported an error${why ? `: ${why}` : ''}`, code, stderrTail) });
-          return;
+    },
+    onStdout: onProgress
+      ? (text) => {
+          progressBuffer += text;
+          let consumed = 0;
+          TASK_PROGRESS.lastIndex = 0;
+          for (let m = TASK_PROGRESS.exec(progressBuffer); m; m = TASK_PROGRESS.exec(progressBuffer)) {
+            const percent = overallPercent(m[1] ?? '', Number(m[2]), config.aggressive);
+            if (percent !== null) report(m[1] ?? '', percent);
+            consumed = TASK_PROGRESS.lastIndex;
+          }
+          // Keep only what may still be the start of an element split across chunks.
+          progressBuffer = progressBuffer.slice(consumed).slice(-1024);
+          textProgress(text);
         }
-        if (result.runstats.hosts.total === 0) {
-          const skipped = result.skipped_targets.map((t) => `${t.specification} (${t.reason ?? t.status})`).join(', ');
-          finish({
-            error: new NmapFailedError(
-              `nmap scanned no host${skipped ? `; skipped: ${skipped}` : ''}${stderrTail ? `: ${stderrTail}` : ''}`,
-              code,
-              stderrTail,
-            ),
-          });
-          return;
-        }
-        if (result.hosts.length > 0 && result.hosts.every((h) => h.timed_out)) {
-          finish({
-            error: new ScanTimeoutError('nmap gave up on every host (--host-timeout reached); no port results'),
-          });
-          return;
-        }
-        report('done', 100);
-        finish({
-          ok: {
-            result,
-            scanResult: toScanResult(result),
-            findings: nmapFindings(result),
-            args,
-            durationMs: Math.round(performance.now() - started),
-          },
-        });
-      } catch (error) {
-        finish({ error: error instanceof Error ? error : new Error(String(error)) });
-      }
-    });
+      : undefined,
+    onStderr: onProgress ? textProgress : undefined,
   });
+
+  const stderrTail = tailOf(run.stderr);
+  if (run.exitCode !== 0) {
+    const how =
+      run.exitCode === null ? `was killed by ${run.signal ?? 'a signal'}` : `exited with code ${run.exitCode}`;
+    throw new NmapFailedError(`nmap ${how}${stderrTail ? `: ${stderrTail}` : ''}`, run.exitCode, stderrTail);
+  }
+  const result = parseNmapXml(run.stdout.toString('utf8'));
+  if (result.runstats.exit !== 'success') {
+    const why = result.runstats.errormsg ?? stderrTail;
+    throw new NmapFailedError(`nmap reported an error${why ? `: ${why}` : ''}`, run.exitCode, stderrTail);
+  }
+  if (result.runstats.hosts.total === 0) {
+    const skipped = result.skipped_targets.map((t) => `${t.specification} (${t.reason ?? t.status})`).join(', ');
+    throw new NmapFailedError(
+      `nmap scanned no host${skipped ? `; skipped: ${skipped}` : ''}${stderrTail ? `: ${stderrTail}` : ''}`,
+      run.exitCode,
+      stderrTail,
+    );
+  }
+  if (result.hosts.length > 0 && result.hosts.every((h) => h.timed_out)) {
+    throw new ScanTimeoutError('nmap gave up on every host (--host-timeout reached); no port results');
+  }
+  report('done', 100);
+  return {
+    result,
+    scanResult: toScanResult(result),
+    findings: nmapFindings(result, options.hostLabel ? { hostLabel: options.hostLabel } : {}),
+    args,
+    durationMs: run.durationMs,
+  };
+}
+
+/** Open ports listed in `scan_result` at most (every one is still a finding). */
+export const MAX_RESULT_PORTS = 2_000;
+
+/** The worker's runner: the checked address, the target's name in findings. */
+export function createRunner(settings: ScannerSettings): ScannerRunner {
+  const nmapPath = typeof settings.SECABLY_NMAP_PATH === 'string' ? settings.SECABLY_NMAP_PATH : undefined;
+  return async ({ host, target, config, timeoutMs, signal, onProgress }) => {
+    const single = target.type !== 'range';
+    const run = await runNmap({
+      target: host,
+      config: config as NmapScanConfig,
+      timeoutMs,
+      signal,
+      onProgress,
+      ...(nmapPath ? { nmapPath } : {}),
+      // One host: name it as the user did, never by the address DNS gave (identity across scans).
+      ...(single ? { hostLabel: () => target.hostname } : {}),
+    });
+    const scanResult = run.scanResult;
+    if (scanResult.open_ports.length > MAX_RESULT_PORTS || scanResult.hosts.length > MAX_RESULT_PORTS) {
+      return {
+        findings: run.findings,
+        scanResult: {
+          ...scanResult,
+          open_ports: scanResult.open_ports.slice(0, MAX_RESULT_PORTS),
+          hosts: scanResult.hosts.slice(0, MAX_RESULT_PORTS),
+          truncated: true,
+        },
+      };
+    }
+    return { findings: run.findings, scanResult: { ...scanResult } };
+  };
 }

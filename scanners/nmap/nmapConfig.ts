@@ -4,10 +4,11 @@
  * Choices (spec part 2, item 4, and where the spec is silent):
  * - `quick` and `fast` are the same free profile: nmap's 1000 most common TCP ports
  *   (`--top-ports 1000`). `full` is every TCP port (`-p 1-65535`).
- * - An explicit `port_range` NARROWS the profile (spec part 2 item 4): `quick`/`fast`
- *   scan the top-1000 ports that lie inside the range (`--top-ports 1000 -p <range>`,
- *   which nmap intersects natively); `full` scans exactly the range. So the price
- *   depends on `scan_type` alone: a free scan never covers more than the top 1000.
+ * - An explicit `port_range` REPLACES the profile's port set (spec part 2 item 4): a
+ *   user who names ports wants those ports. `full` scans exactly the range; `quick`/
+ *   `fast` scan exactly the range when it has at most 1,000 ports, and a larger range
+ *   is refused (400, pointing to `full`). So a free scan never covers more than 1,000
+ *   ports, and the price still depends on `scan_type` alone.
  * - Only TCP port numbers: no `T:`/`U:` prefixes, no service names, no option-like
  *   text, so a `port_range` can never smuggle an nmap option into the argv.
  * - Booleans may arrive as the strings "true"/"false" (clients do that); anything
@@ -41,6 +42,26 @@ const ITEM = /^(\d{1,5})(?:-(\d{1,5}))?$/;
 const LIST = /^[0-9-]+(?: *, *[0-9-]+)*$/;
 
 export type PortRangeCheck = { ok: true; value: string } | { ok: false; error: string };
+
+/** Ports a quick/fast scan may cover (nmap's top 1000, or a range of at most this many). */
+export const FREE_SCAN_MAX_PORTS = 1000;
+
+/** How many distinct ports a checked `port_range` names (overlaps counted once). */
+export function portCount(range: string): number {
+  const intervals = range
+    .split(',')
+    .map((item) => item.trim().split('-').map(Number))
+    .map(([low, high]) => [low!, high ?? low!] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let count = 0;
+  let end = 0;
+  for (const [low, high] of intervals) {
+    const from = Math.max(low, end + 1);
+    if (high >= from) count += high - from + 1;
+    end = Math.max(end, high);
+  }
+  return count;
+}
 
 function quoteShort(text: string): string {
   return JSON.stringify(text.length > 24 ? `${text.slice(0, 24)}…` : text);
@@ -110,7 +131,7 @@ const PortRange = z
 
 const ALLOWED_KEYS = ['scan_type', 'port_range', 'aggressive'] as const;
 
-export const NmapScanConfig = z.strictObject(
+const NmapScanConfigObject = z.strictObject(
   {
     scan_type: z
       .enum(NMAP_SCAN_TYPES, { error: `scan_type must be one of ${NMAP_SCAN_TYPES.join(', ')}` })
@@ -130,6 +151,21 @@ export const NmapScanConfig = z.strictObject(
     },
   },
 );
+
+export const NmapScanConfig = NmapScanConfigObject.superRefine((config, ctx) => {
+  if (config.scan_type !== 'full' && config.port_range !== undefined) {
+    const count = portCount(config.port_range);
+    if (count > FREE_SCAN_MAX_PORTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['port_range'],
+        message:
+          `a ${config.scan_type} scan covers at most ${FREE_SCAN_MAX_PORTS} ports and this port_range has ${count}; ` +
+          'use scan_type "full" (1 credit) to scan it',
+      });
+    }
+  }
+});
 /** A validated, normalized scan_config (defaults applied, port_range without spaces). */
 export type NmapScanConfig = z.output<typeof NmapScanConfig>;
 /** What a client may send. */
@@ -169,7 +205,10 @@ export function nmapArguments(config: NmapScanConfig, target: string, opts: Nmap
   if (config.port_range !== undefined) {
     const checked = checkPortRange(config.port_range);
     if (!checked.ok) throw new Error(checked.error);
-    ports = config.scan_type === 'full' ? ['-p', checked.value] : ['--top-ports', '1000', '-p', checked.value];
+    if (config.scan_type !== 'full' && portCount(checked.value) > FREE_SCAN_MAX_PORTS) {
+      throw new Error(`a ${config.scan_type} scan covers at most ${FREE_SCAN_MAX_PORTS} ports`);
+    }
+    ports = ['-p', checked.value];
   } else if (config.scan_type === 'full') {
     ports = ['-p', '1-65535'];
   } else {

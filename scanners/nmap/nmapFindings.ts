@@ -9,15 +9,16 @@
  *   (no -sV, or -sV could not tell) nmap's name is only a guess from the port number,
  *   so we go by the port number. A port -sV identified as something else (e.g. HTTP on
  *   3306) is not flagged as the service usually found there.
- * - `location` is "host:port/protocol" ("[::1]:8080/tcp" for IPv6).
- * - `fingerprint` = first 16 hex chars of sha256("nmap|<name>|<location>"). For the
- *   open-port finding the name in the hash is "Open port" without the service,
- *   so the fingerprint stays the same whether or not nmap identified the service
- *   (the finding shape asks for "stable for the same issue at the same place").
+ * - `location` is "host:port/protocol" ("[::1]:8080/tcp" for IPv6), where host is the
+ *   target's name as the user gave it (`hostLabel`), never an address DNS gave us; for
+ *   a range target, the address of the host inside the range.
+ * - `rule_id` is "nmap.<rule>" ("nmap.open-port" for the open-port finding, whatever
+ *   service nmap named), so a finding's identity (computed in the domain from the
+ *   target, scanner, rule and location) stays the same whether or not nmap identified
+ *   the service.
  * - A host nmap gave up on (--host-timeout) gets an 'info' finding saying so.
  */
-import { createHash } from 'node:crypto';
-import type { Finding, Risk } from '../../domain/shared/finding.js';
+import type { Risk, ScannerFinding } from '../../domain/shared/finding.js';
 import type { NmapHost, NmapPort, NmapResult } from './nmapParser.js';
 
 interface ServiceRule {
@@ -312,12 +313,23 @@ function ruleMatches(rule: ServiceRule, port: NmapPort): boolean {
   return rule.ports.includes(port.port);
 }
 
-function fingerprint(name: string, location: string): string {
-  return createHash('sha256').update(`nmap|${name}|${location}`).digest('hex').slice(0, 16);
+/** "Docker Engine API exposed without TLS" → "nmap.docker-engine-api-exposed-without-tls". */
+export function nmapRuleId(name: string): string {
+  return `nmap.${name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}`;
 }
 
-function hostPart(host: NmapHost): string {
-  return host.address.includes(':') ? `[${host.address}]` : host.address;
+function cweIds(references: readonly string[] | undefined): number[] {
+  return (references ?? []).flatMap((r) => {
+    const match = /^CWE-(\d+)/.exec(r);
+    return match ? [Number(match[1])] : [];
+  });
+}
+
+function bracketed(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function describeService(port: NmapPort): string {
@@ -340,11 +352,20 @@ function evidence(host: NmapHost, port: NmapPort): string {
 
 const RISK_ORDER: Readonly<Record<Risk, number>> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 
-export function nmapFindings(result: NmapResult): Finding[] {
-  const findings: Finding[] = [];
+export interface NmapFindingsOptions {
+  /**
+   * The name of a scanned address in locations: the target's host name (or IP) as the
+   * user gave it for single-host targets; the address itself inside a range.
+   */
+  readonly hostLabel?: (address: string) => string;
+}
+
+export function nmapFindings(result: NmapResult, options: NmapFindingsOptions = {}): ScannerFinding[] {
+  const label = options.hostLabel ?? ((address: string) => address);
+  const findings: ScannerFinding[] = [];
   for (const host of result.hosts) {
     if (host.timed_out) {
-      const location = host.address;
+      const location = label(host.address);
       findings.push({
         name: 'Host scan timed out',
         risk: 'info',
@@ -356,24 +377,31 @@ export function nmapFindings(result: NmapResult): Finding[] {
           'whether a firewall slows the scan down by dropping packets.',
         evidence: `nmap: ${host.address} timedout="true"`,
         location,
-        fingerprint: fingerprint('Host scan timed out', location),
+        rule_id: 'nmap.host-timed-out',
+        engine: 'nmap',
+        confidence: 'confirmed',
       });
     }
     for (const port of host.open_ports) {
-      const location = `${hostPart(host)}:${port.port}/${port.protocol}`;
+      const location = `${bracketed(label(host.address))}:${port.port}/${port.protocol}`;
+      const confidence = port.method === 'probed' ? 'high' : 'medium';
       const seen = evidence(host, port);
       const rule = RULES.find((r) => ruleMatches(r, port));
       if (rule) {
-        const finding: Finding = {
+        const cwe = cweIds(rule.references);
+        const finding: ScannerFinding = {
           name: rule.name,
           risk: rule.risk,
           description: rule.description,
           solution: rule.solution,
           evidence: seen,
           location,
-          fingerprint: fingerprint(rule.name, location),
+          rule_id: nmapRuleId(rule.name),
+          engine: 'nmap',
+          confidence,
+          ...(cwe.length ? { cwe } : {}),
+          ...(rule.references ? { references: [...rule.references] } : {}),
         };
-        if (rule.references) finding.references = [...rule.references];
         findings.push(finding);
       }
       findings.push({
@@ -388,7 +416,9 @@ export function nmapFindings(result: NmapResult): Finding[] {
           'or restrict it with a firewall, and keep the software behind it up to date.',
         evidence: seen,
         location,
-        fingerprint: fingerprint('Open port', location),
+        rule_id: 'nmap.open-port',
+        engine: 'nmap',
+        confidence: 'confirmed',
       });
     }
   }

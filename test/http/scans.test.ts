@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticResolver } from '../../adapters/dnsResolver.js';
-import { createScanners } from '../../scanners/registry.js';
-import type { ScanJobInput, ScannerDefinition } from '../../scanners/scanner.js';
+import { nmapScanner } from '../../scanners/nmap/nmap.plugin.js';
+import { scannerRegistry } from '../../scanners/registry.js';
+import type { AnyScannerPlugin, ScanJobInput } from '../../scanners/shared/scanner.js';
 import { closedPorts, startListeners, type Listeners } from '../support/listeners.js';
 import { ADMIN_TOKEN, needsEmbedded, registerAndLogin, testRuntime, type TestRuntime } from '../support/testRuntime.js';
 import { waitFor } from '../support/waitFor.js';
@@ -419,16 +420,16 @@ describe.skipIf(needsEmbedded)('the SSRF guard at scan time', () => {
   it('a hostname that now resolves inside is refused before anything runs', async () => {
     const table: Record<string, string[]> = { 'moving.test': ['127.0.0.1'] };
     const calls: ScanJobInput[] = [];
-    const recording: ScannerDefinition = {
-      ...createScanners().nmap,
-      run: async (input) => {
+    const recording: AnyScannerPlugin = {
+      ...nmapScanner,
+      loadRunner: async () => async (input) => {
         calls.push(input);
         return { findings: [], scanResult: {} };
       },
     };
     const strict = await testRuntime(
       { SECABLY_ALLOWED_TARGETS: '127.0.0.0/8' },
-      { resolver: staticResolver(table), scanners: { nmap: recording } },
+      { resolver: staticResolver(table), scanners: scannerRegistry([recording]) },
     );
     try {
       const session = await registerAndLogin(strict);
@@ -458,6 +459,7 @@ describe.skipIf(needsEmbedded)('the SSRF guard at scan time', () => {
       }, 10_000);
       expect(calls).toHaveLength(1);
       expect(calls[0]!.host).toBe('127.0.0.1');
+      expect(calls[0]!.target.hostname).toBe('moving.test');
     } finally {
       await strict.cleanup();
     }

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { Clock, Resolver } from '../../adapters/ports.js';
 import { loadConfig } from '../../config.js';
 import { startEmbedded, type Runtime } from '../../processes/embedded.js';
-import type { WorkerOptions } from '../../pipeline/worker.js';
+import type { ScannerRegistry } from '../../scanners/registry.js';
 import { distributedMode, distributedRuntime } from './distributedRuntime.js';
 
 export interface TestRuntime extends Omit<Runtime, 'app'> {
@@ -33,7 +33,7 @@ export interface TestResponse {
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-type Overrides = { clock?: Clock; dataDir?: string; resolver?: Resolver; scanners?: WorkerOptions['scanners'] };
+type Overrides = { clock?: Clock; dataDir?: string; resolver?: Resolver; scanners?: ScannerRegistry };
 
 /** Tests that swap in a clock or scanners run only in the embedded mode (those live in the service's process). */
 export const needsEmbedded = distributedMode();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, scanDecider } from '../../../domain/scans/scan.decider.js';
 import type { ScanEvent } from '../../../domain/scans/scan.events.js';
 import { summarize } from '../../../domain/scans/scoring.js';
-import type { Finding } from '../../../domain/shared/finding.js';
+import { identify, type Finding } from '../../../domain/shared/finding.js';
 import { deciderSpec } from '../../support/deciderSpec.js';
 
 const spec = deciderSpec(scanDecider);
@@ -31,15 +31,21 @@ const started = (attempt = 1): ScanEvent => ({
   type: 'ScanStarted',
   data: { ...ids, attempt, workerId: 'w1', startedAt: T1 },
 });
-const finding = (risk: Finding['risk']): Finding => ({
-  name: `${risk} thing`,
-  risk,
-  description: 'd',
-  solution: 's',
-  evidence: '',
-  location: '127.0.0.1:23/tcp',
-  fingerprint: `fp-${risk}`,
-});
+const finding = (risk: Finding['risk']): Finding =>
+  identify(
+    {
+      name: `${risk} thing`,
+      risk,
+      description: 'd',
+      solution: 's',
+      evidence: '',
+      location: '127.0.0.1:23/tcp',
+      rule_id: `test.${risk}`,
+      engine: 'nmap',
+      confidence: 'high',
+    },
+    { targetId: ids.targetId, scannerType: 'nmap' },
+  );
 
 describe('scan decider', () => {
   it('a request is recorded once', () => {

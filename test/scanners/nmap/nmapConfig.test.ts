@@ -3,6 +3,7 @@ import {
   checkPortRange,
   NmapScanConfig,
   nmapArguments,
+  portCount,
   type NmapScanConfigInput,
 } from '../../../scanners/nmap/nmapConfig.js';
 
@@ -67,7 +68,7 @@ describe('NmapScanConfig', () => {
 
   it('accepts ports and ranges within 1-65535, up to 100 items', () => {
     for (const good of ['1', '65535', '1-65535', '80-80', '22,80,443', '1-1000,8080,8443']) {
-      expect(NmapScanConfig.parse({ port_range: good }).port_range).toBe(good);
+      expect(NmapScanConfig.parse({ scan_type: 'full', port_range: good }).port_range).toBe(good);
     }
     const hundred = Array.from({ length: 100 }, (_, i) => String(i + 1)).join(',');
     expect(NmapScanConfig.parse({ port_range: hundred }).port_range).toBe(hundred);
@@ -194,19 +195,30 @@ describe('nmapArguments', () => {
     for (const forbidden of ['-A', '-O', '-sC', '--script']) expect(args).not.toContain(forbidden);
   });
 
-  it('an explicit port_range narrows the profile: top-1000 ∩ range for quick/fast, exactly the range for full', () => {
-    for (const scan_type of ['quick', 'fast'] as const) {
+  it('an explicit port_range replaces the profile: exactly the range, for quick/fast (≤ 1,000 ports) and full', () => {
+    for (const scan_type of ['quick', 'fast', 'full'] as const) {
       const args = nmapArguments(parse({ scan_type, port_range: '22 , 80,8000-8100' }), '10.0.0.0/30', {
         rawSockets: false,
       });
-      expect(args.slice(0, 5)).toEqual(['-sT', '--top-ports', '1000', '-p', '22,80,8000-8100']);
+      expect(args.slice(0, 3)).toEqual(['-sT', '-p', '22,80,8000-8100']);
+      expect(args).not.toContain('--top-ports');
       expect(args.slice(-2)).toEqual(['--', '10.0.0.0/30']);
     }
-    const full = nmapArguments(parse({ scan_type: 'full', port_range: '22 , 80,8000-8100' }), '10.0.0.0/30', {
-      rawSockets: false,
-    });
-    expect(full.slice(0, 3)).toEqual(['-sT', '-p', '22,80,8000-8100']);
-    expect(full).not.toContain('--top-ports');
+  });
+
+  it('a quick/fast port_range of more than 1,000 ports is refused, pointing to full', () => {
+    expect(portCount('1-1000')).toBe(1000);
+    expect(portCount('1-600,500-1100,80')).toBe(1100);
+    expect(NmapScanConfig.safeParse({ scan_type: 'quick', port_range: '1-1000' }).success).toBe(true);
+    for (const scan_type of ['quick', 'fast'] as const) {
+      const refused = NmapScanConfig.safeParse({ scan_type, port_range: '1-600,500-1100' });
+      expect(refused.success).toBe(false);
+      expect(refused.error?.issues[0]).toMatchObject({ path: ['port_range'] });
+      expect(refused.error?.issues[0]?.message).toMatch(/at most 1000 ports.*1100.*"full"/);
+    }
+    expect(NmapScanConfig.safeParse({ scan_type: 'full', port_range: '1-65535' }).success).toBe(true);
+    const forged = { scan_type: 'quick', aggressive: false, port_range: '1-2000' } as const;
+    expect(() => nmapArguments(forged, '127.0.0.1', { rawSockets: false })).toThrow(/at most 1000/);
   });
 
   it('adds -6 for an IPv6 literal', () => {

@@ -1,16 +1,11 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Finding } from '../../../domain/shared/finding.js';
+import { identify, ScannerFinding } from '../../../domain/shared/finding.js';
 import { nmapFindings } from '../../../scanners/nmap/nmapFindings.js';
 import { parseNmapXml, type NmapHost, type NmapPort, type NmapResult } from '../../../scanners/nmap/nmapParser.js';
 
 function fixture(name: string): NmapResult {
   return parseNmapXml(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
-}
-
-function sha16(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** A parsed result with one host and the given open ports (synthetic, for the rule table). */
@@ -45,7 +40,7 @@ function resultWith(ports: Array<Partial<NmapPort> & { port: number }>, address 
 }
 
 /** The risk finding (not the 'info' open-port one) for a single port, or undefined. */
-function riskOf(port: Partial<NmapPort> & { port: number }): Pick<Finding, 'name' | 'risk'> | undefined {
+function riskOf(port: Partial<NmapPort> & { port: number }): Pick<ScannerFinding, 'name' | 'risk'> | undefined {
   const found = nmapFindings(resultWith([port])).filter((f) => !f.name.startsWith('Open port'));
   expect(found.length).toBeLessThanOrEqual(1);
   const [first] = found;
@@ -63,20 +58,20 @@ describe('nmapFindings on real nmap output', () => {
       ['info', 'Open port 23/tcp (telnet)', '127.0.0.1:23/tcp'],
       ['info', 'Open port 8080/tcp (http-proxy)', '127.0.0.1:8080/tcp'],
     ]);
-    for (const f of findings) expect(Finding.parse(f)).toEqual(f);
+    for (const f of findings) expect(ScannerFinding.parse(f)).toEqual(f);
   });
 
-  it('fingerprints are sha256("nmap|<name>|<location>") cut to 16 hex chars; open ports hash "Open port"', () => {
+  it('rule ids are stable per check ("nmap.open-port" for every open port), engine nmap, no fingerprint yet', () => {
     const findings = nmapFindings(fixture('quick-top1000.xml'));
     const telnet = findings.find((f) => f.name === 'Telnet service exposed');
-    expect(telnet?.fingerprint).toBe(sha16('nmap|Telnet service exposed|127.0.0.1:23/tcp'));
+    expect(telnet).toMatchObject({ rule_id: 'nmap.telnet-service-exposed', engine: 'nmap', cwe: [319] });
     const open8080 = findings.find((f) => f.name === 'Open port 8080/tcp (http-proxy)');
-    expect(open8080?.fingerprint).toBe(sha16('nmap|Open port|127.0.0.1:8080/tcp'));
-    expect(new Set(findings.map((f) => f.fingerprint)).size).toBe(findings.length);
-    for (const f of findings) expect(f.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(open8080).toMatchObject({ rule_id: 'nmap.open-port', confidence: 'confirmed' });
+    expect(new Set(findings.map((f) => `${f.rule_id}|${f.location}`)).size).toBe(findings.length);
+    for (const f of findings) expect(f).not.toHaveProperty('fingerprint');
   });
 
-  it('the open-port fingerprint does not change when -sV names the service differently', () => {
+  it('the identity of an open port does not change when -sV names the service differently', () => {
     const guessed = nmapFindings(fixture('quick-top1000.xml')).find(
       (f) => f.location === '127.0.0.1:8080/tcp' && f.risk === 'info',
     );
@@ -85,7 +80,14 @@ describe('nmapFindings on real nmap output', () => {
     );
     expect(guessed?.name).toBe('Open port 8080/tcp (http-proxy)');
     expect(probed?.name).toBe('Open port 8080/tcp (http)');
-    expect(probed?.fingerprint).toBe(guessed?.fingerprint);
+    const context = { targetId: 't1', scannerType: 'nmap' };
+    expect(identify(probed!, context).fingerprint).toBe(identify(guessed!, context).fingerprint);
+  });
+
+  it('locations name the target as the user gave it, never the address DNS returned', () => {
+    const findings = nmapFindings(fixture('quick-top1000.xml'), { hostLabel: () => 'shop.example.test' });
+    expect(findings.map((f) => f.location)).toContain('shop.example.test:23/tcp');
+    expect(findings.every((f) => !f.location.includes('127.0.0.1'))).toBe(true);
   });
 
   it('aggressive scan: evidence is what nmap saw; services are recognized by name on any port', () => {
@@ -101,7 +103,7 @@ describe('nmapFindings on real nmap output', () => {
     expect(findings.filter((f) => f.location === '127.0.0.1:33251/tcp').map((f) => f.risk)).toEqual(['info']);
     expect(findings.find((f) => f.location === '127.0.0.1:33251/tcp')?.evidence).toContain('service not identified');
     for (const f of findings) {
-      expect(Finding.parse(f)).toEqual(f);
+      expect(ScannerFinding.parse(f)).toEqual(f);
       expect(f.description.length).toBeGreaterThan(40);
       expect(f.solution.length).toBeGreaterThan(40);
     }
@@ -139,7 +141,7 @@ describe('nmapFindings on real nmap output', () => {
         name: 'Host scan timed out',
         risk: 'info',
         location: '127.0.0.1',
-        fingerprint: sha16('nmap|Host scan timed out|127.0.0.1'),
+        rule_id: 'nmap.host-timed-out',
       }),
     ]);
   });
@@ -153,7 +155,7 @@ describe('nmapFindings on real nmap output', () => {
 
 describe('risky services (rule table, synthetic ports)', () => {
   it('by port number when nmap did not identify the service', () => {
-    const cases: Array<[number, string, Finding['risk']]> = [
+    const cases: Array<[number, string, ScannerFinding['risk']]> = [
       [2375, 'Docker Engine API exposed without TLS', 'critical'],
       [6443, 'Kubernetes API server exposed', 'high'],
       [10250, 'Kubernetes kubelet API exposed', 'high'],
@@ -254,7 +256,7 @@ describe('risky services (rule table, synthetic ports)', () => {
       ),
     );
     for (const f of findings) {
-      expect(Finding.parse(f)).toEqual(f);
+      expect(ScannerFinding.parse(f)).toEqual(f);
       expect(f.evidence).toMatch(/^nmap: 192\.0\.2\.10 \d+\/tcp open/);
       expect(f.location).toMatch(/^192\.0\.2\.10:\d+\/tcp$/);
     }
