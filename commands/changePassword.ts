@@ -1,9 +1,7 @@
-import { userDecider } from '../domain/accounts/user.decider.js';
-import { UserEvent } from '../domain/accounts/user.events.js';
-import { streams, type CommandDeps } from './deps.js';
-import { handleCommand } from './handleCommand.js';
+import { type CommandDeps } from './deps.js';
 import { checkPassword } from './login.js';
 import { startSession, type SessionTokens } from './sessions.js';
+import { users } from './aggregates.js';
 
 /** Changes the password, revoking every refresh token and access token; returns a fresh session. */
 export async function changePassword(
@@ -13,7 +11,7 @@ export async function changePassword(
 ): Promise<SessionTokens> {
   await checkPassword(deps, userId, input.oldPassword);
   const passwordHash = await deps.hasher.hash(input.newPassword);
-  const result = await handleCommand(deps, streams.user(userId), userDecider, UserEvent, {
+  const result = await users.handle(deps, userId, {
     type: 'ChangePassword',
     passwordHash,
     now: deps.clock.now().toISOString(),

@@ -1,10 +1,8 @@
 import { UnauthorizedError } from '../adapters/ports.js';
 import { DomainError } from '../domain/shared/decider.js';
-import { userDecider } from '../domain/accounts/user.decider.js';
-import { UserEvent } from '../domain/accounts/user.events.js';
-import { streams, type CommandDeps } from './deps.js';
-import { handleCommand } from './handleCommand.js';
+import { type CommandDeps } from './deps.js';
 import { signSession, type SessionTokens } from './sessions.js';
+import { users } from './aggregates.js';
 
 /**
  * Rotates a refresh token: the presented token must be its family's current
@@ -16,19 +14,21 @@ export async function refreshSession(deps: CommandDeps, refreshToken: string): P
   const claims = await deps.tokens.verifyRefresh(refreshToken, now);
   const newTokenId = deps.ids.uuid();
   const { expiresAt } = await deps.tokens.signRefresh({ ...claims, tokenId: newTokenId }, now);
-  const result = await handleCommand(deps, streams.user(claims.userId), userDecider, UserEvent, {
-    type: 'RotateRefreshToken',
-    familyId: claims.familyId,
-    presentedTokenId: claims.tokenId,
-    newTokenId,
-    expiresAt: expiresAt.toISOString(),
-    now: now.toISOString(),
-  }).catch((error: unknown) => {
-    if (error instanceof DomainError && (error.kind === 'unauthorized' || error.kind === 'not_found')) {
-      throw new UnauthorizedError('Refresh token is invalid or has been revoked.');
-    }
-    throw error;
-  });
+  const result = await users
+    .handle(deps, claims.userId, {
+      type: 'RotateRefreshToken',
+      familyId: claims.familyId,
+      presentedTokenId: claims.tokenId,
+      newTokenId,
+      expiresAt: expiresAt.toISOString(),
+      now: now.toISOString(),
+    })
+    .catch((error: unknown) => {
+      if (error instanceof DomainError && (error.kind === 'unauthorized' || error.kind === 'not_found')) {
+        throw new UnauthorizedError('Refresh token is invalid or has been revoked.');
+      }
+      throw error;
+    });
   if (result.newEvents.some((e) => e.type === 'RefreshTokenFamilyRevoked') || result.state.status !== 'registered') {
     throw new UnauthorizedError('Refresh token was already used; every session of this login has been revoked.');
   }

@@ -1,13 +1,9 @@
-import { AccountEvent } from '../domain/accounts/account.events.js';
-import { accountDecider } from '../domain/accounts/account.decider.js';
-import { emailDecider } from '../domain/accounts/email.decider.js';
-import { EmailEvent, UserEvent } from '../domain/accounts/user.events.js';
-import { userDecider } from '../domain/accounts/user.decider.js';
+import { EmailEvent } from '../domain/accounts/user.events.js';
 import { DomainError } from '../domain/shared/decider.js';
-import { emailStream, loadUser, normalizeEmail } from './accountStreams.js';
-import { streams, type CommandDeps } from './deps.js';
-import { handleCommand } from './handleCommand.js';
+import { emailKey, loadUser, normalizeEmail } from './accountStreams.js';
+import { type CommandDeps } from './deps.js';
 import { startSession, type SessionTokens } from './sessions.js';
+import { accounts, emailClaims, users } from './aggregates.js';
 
 export interface Registration {
   readonly email: string;
@@ -32,21 +28,21 @@ export async function registerUser(
     holder !== null && (await loadUser(deps, holder)).state.status === 'registered';
 
   // Refuse a taken address before paying for the password hash.
-  const claimStream = emailStream(email);
-  const taken = await currentHolder(deps, claimStream);
+  const claimKey = emailKey(email);
+  const taken = await currentHolder(deps, claimKey);
   if (taken !== null && (await holderExists(taken))) {
     throw new DomainError('A user with this email already exists.', 'email_taken', 'conflict');
   }
   const passwordHash = await deps.hasher.hash(input.password);
 
-  await handleCommand(deps, claimStream, emailDecider, EmailEvent, async (state) => ({
+  await emailClaims.handle(deps, claimKey, async (state) => ({
     type: 'ClaimEmail' as const,
     email,
     userId,
     holderExists: await holderExists(state.holder),
     now,
   }));
-  await handleCommand(deps, streams.user(userId), userDecider, UserEvent, {
+  await users.handle(deps, userId, {
     type: 'RegisterUser',
     userId,
     email,
@@ -55,7 +51,7 @@ export async function registerUser(
     passwordHash,
     now,
   });
-  const opened = await handleCommand(deps, streams.account(userId), accountDecider, AccountEvent, {
+  const opened = await accounts.handle(deps, userId, {
     type: 'OpenAccount',
     accountId: userId,
     now,
@@ -65,8 +61,8 @@ export async function registerUser(
   return { userId, registeredAt: now, tokens };
 }
 
-async function currentHolder(deps: Pick<CommandDeps, 'store'>, claimStream: string): Promise<string | null> {
-  const events = await deps.store.readStream(claimStream, { direction: 'backwards', maxCount: 1 });
+async function currentHolder(deps: Pick<CommandDeps, 'store'>, claimKey: string): Promise<string | null> {
+  const events = await deps.store.readStream(emailClaims.stream(claimKey), { direction: 'backwards', maxCount: 1 });
   const last = events[0];
   return last ? EmailEvent.parse({ type: last.type, data: last.data }).data.userId : null;
 }

@@ -1,8 +1,5 @@
 import type { CommandDeps } from './deps.js';
-import { streams } from './deps.js';
-import { handleCommand } from './handleCommand.js';
-import { userDecider } from '../domain/accounts/user.decider.js';
-import { UserEvent } from '../domain/accounts/user.events.js';
+import { users } from './aggregates.js';
 
 export interface SessionTokens {
   readonly access: string;
@@ -36,7 +33,7 @@ export async function startSession(deps: CommandDeps, userId: string): Promise<S
   const now = deps.clock.now();
   // The family lives as long as its refresh token; rotation extends it.
   const { expiresAt } = await deps.tokens.signRefresh({ userId, familyId, tokenId }, now);
-  const result = await handleCommand(deps, streams.user(userId), userDecider, UserEvent, {
+  const result = await users.handle(deps, userId, {
     type: 'StartSession',
     familyId,
     tokenId,

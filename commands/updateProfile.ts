@@ -1,7 +1,5 @@
-import { userDecider } from '../domain/accounts/user.decider.js';
-import { UserEvent } from '../domain/accounts/user.events.js';
-import { streams, type CommandDeps } from './deps.js';
-import { handleCommand } from './handleCommand.js';
+import { type CommandDeps } from './deps.js';
+import { users } from './aggregates.js';
 
 /** Only the user's own first and last name can change here (no mass assignment). */
 export async function updateProfile(
@@ -9,7 +7,7 @@ export async function updateProfile(
   userId: string,
   changes: { firstName?: string; lastName?: string },
 ): Promise<void> {
-  const result = await handleCommand(deps, streams.user(userId), userDecider, UserEvent, {
+  const result = await users.handle(deps, userId, {
     type: 'UpdateProfile',
     ...changes,
     now: deps.clock.now().toISOString(),

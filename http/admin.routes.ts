@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { changePlan, purchaseCredits } from '../commands/accountAdmin.js';
+import { changePlan } from '../commands/changePlan.js';
+import { purchaseCredits } from '../commands/purchaseCredits.js';
 import { loadAccount } from '../commands/accountStreams.js';
 import { balanceAt } from '../domain/accounts/account.decider.js';
 import { PLAN_IDS } from '../domain/accounts/plans.js';

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { createApiKey, revokeApiKey } from '../commands/apiKeys.js';
+import { createApiKey } from '../commands/createApiKey.js';
+import { revokeApiKey } from '../commands/revokeApiKey.js';
 import type { ApiKeyDocument } from '../projections/apiKeys.projection.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { UnauthorizedError } from '../adapters/ports.js';
-import { hashApiKey, looksLikeApiKey, parseApiKey } from '../commands/apiKeys.js';
+import { hashApiKey, looksLikeApiKey, parseApiKey } from '../commands/apiKeyFormat.js';
 import type { ApiKeyDocument } from '../projections/apiKeys.projection.js';
 import type { ProfileDocument } from '../projections/profiles.projection.js';
 import type { AppDeps, AppEnv, AuthenticatedUser } from './deps.js';

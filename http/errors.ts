@@ -50,6 +50,7 @@ const KIND_STATUS: Record<DomainError['kind'], ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unavailable: 501,
 };
 
 export function errorBody(error: ApiError): Record<string, unknown> {

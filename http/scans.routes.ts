@@ -1,13 +1,8 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import {
-  cancelScan,
-  requestHash,
-  requestScan,
-  ScanRequestError,
-  withIdempotency,
-  type ScanStartAnswer,
-} from '../commands/scans.js';
+import { cancelScan } from '../commands/cancelScan.js';
+import { requestHash, withIdempotency, type IdempotentAnswer } from '../commands/idempotency.js';
+import { requestScan } from '../commands/requestScan.js';
 import { SCAN_STATUSES, type ScannerType } from '../domain/scans/scan.events.js';
 import type { ScannerRegistry } from '../scanners/registry.js';
 import type { ScanDocument } from '../projections/scans.projection.js';
@@ -81,14 +76,10 @@ function idempotencyKey(c: Context): string | undefined {
 }
 
 /** How a refusal becomes an answer worth remembering under an Idempotency-Key (4xx only). */
-function refusal(error: unknown): ScanStartAnswer | undefined {
-  const apiError = error instanceof ScanRequestError ? fromScanRequestError(error) : toApiError(error);
+function refusal(error: unknown): IdempotentAnswer | undefined {
+  const apiError = toApiError(error);
   if (!apiError || apiError.status >= 500 || apiError.status === 429) return undefined;
   return { status: apiError.status, body: errorBody(apiError) };
-}
-
-function fromScanRequestError(error: ScanRequestError): ApiError {
-  return new ApiError(error.status, error.message, error.code, error.details);
 }
 
 /** The 402 body carries its figures at the top level, as the reference shows. */
@@ -97,7 +88,7 @@ function paymentRequired(error: unknown): unknown {
   if (apiError?.status === 402 && apiError.details) {
     return new ApiError(402, 'Insufficient scan credits', apiError.code, undefined, apiError.details);
   }
-  return error instanceof ScanRequestError ? fromScanRequestError(error) : error;
+  return error;
 }
 
 const RISK_KEYS = ['Critical', 'High', 'Medium', 'Low', 'Informational'] as const;

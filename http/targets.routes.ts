@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { addTarget, deleteTarget, updateTarget, type NewTarget } from '../commands/targets.js';
+import { addTarget, type NewTarget } from '../commands/addTarget.js';
+import { deleteTarget } from '../commands/deleteTarget.js';
+import { updateTarget } from '../commands/updateTarget.js';
 import { DomainError } from '../domain/shared/decider.js';
 import { targetTypeSchema } from '../domain/targets/targetValue.js';
 import type { TargetDocument } from '../projections/targets.projection.js';

@@ -1,10 +1,9 @@
 import type { Checkpoints, Clock, EventStore, Ids, RecordedEvent } from '../adapters/ports.js';
 import { streams } from '../commands/deps.js';
-import { handleCommand } from '../commands/handleCommand.js';
-import { accountDecider, type AccountCommand } from '../domain/accounts/account.decider.js';
-import { AccountEvent } from '../domain/accounts/account.events.js';
+import { type AccountCommand } from '../domain/accounts/account.decider.js';
 import { DomainError } from '../domain/shared/decider.js';
 import { checkpointedSubscription, type PipelineLogger } from './checkpointedSubscription.js';
+import { accounts } from '../commands/aggregates.js';
 
 /**
  * The process manager that moves credits as scans move: a started scan spends
@@ -47,7 +46,7 @@ export function creditsPolicy(
     if (event.type === 'ScanCancelled') command = { type: 'RefundCredits', scanId, reason: 'scan cancelled', now };
     if (!command) return;
     try {
-      await handleCommand(deps, streams.account(userId), accountDecider, AccountEvent, command);
+      await accounts.handle(deps, userId, command);
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'not_found') {
         deps.logger.warn({ scanId, type: event.type }, 'no reservation for this scan; nothing to move');
@@ -65,7 +64,7 @@ export function creditsPolicy(
       awaitingScan.delete(scanId);
       if ((await deps.store.readStream(streams.scan(scanId), { maxCount: 1 })).length > 0) continue;
       deps.logger.warn({ scanId, userId }, 'refunding a reservation whose scan was never created');
-      await handleCommand(deps, streams.account(userId), accountDecider, AccountEvent, {
+      await accounts.handle(deps, userId, {
         type: 'RefundCredits',
         scanId,
         reason: 'scan was never created',

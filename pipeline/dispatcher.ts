@@ -1,11 +1,12 @@
 import type { Bus, Checkpoints, Clock, EventStore, Ids, ReadModels, RecordedEvent } from '../adapters/ports.js';
 import { streams } from '../commands/deps.js';
-import { handleCommand, toDomainEvent } from '../commands/handleCommand.js';
+import { toDomainEvent } from '../commands/handleCommand.js';
 import { scanDecider } from '../domain/scans/scan.decider.js';
 import { ScanEvent, ScanRequested } from '../domain/scans/scan.events.js';
 import type { ScanDocument } from '../projections/scans.projection.js';
 import { checkpointedSubscription, type PipelineLogger } from './checkpointedSubscription.js';
 import { topics, type ScanJob } from './topics.js';
+import { scans } from '../commands/aggregates.js';
 
 export interface Dispatcher {
   start(): Promise<void>;
@@ -50,7 +51,7 @@ export function scanDispatcher(deps: {
       timeoutMs: request.timeoutMs,
     };
     await bus.publish(topics.jobs(request.scannerType), [{ key: scanId, value: { ...job } }]);
-    await handleCommand(deps, streams.scan(scanId), scanDecider, ScanEvent, {
+    await scans.handle(deps, scanId, {
       type: 'QueueScan',
       attempt: state.attempt,
       now: deps.clock.now().toISOString(),

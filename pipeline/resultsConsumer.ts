@@ -1,11 +1,9 @@
 import type { Bus, BusConsumer, Clock, EventStore, Ids } from '../adapters/ports.js';
-import { streams } from '../commands/deps.js';
-import { handleCommand } from '../commands/handleCommand.js';
-import { scanDecider, type ScanCommand } from '../domain/scans/scan.decider.js';
-import { ScanEvent } from '../domain/scans/scan.events.js';
+import { type ScanCommand } from '../domain/scans/scan.decider.js';
 import { DomainError } from '../domain/shared/decider.js';
 import type { PipelineLogger } from './checkpointedSubscription.js';
 import { ScanReport, topics } from './topics.js';
+import { scans } from '../commands/aggregates.js';
 
 /**
  * Appends what workers report to the scan's stream, through the scan decider:
@@ -52,7 +50,7 @@ export function resultsConsumer(deps: { store: EventStore; bus: Bus; clock: Cloc
           return;
         }
         try {
-          await handleCommand(deps, streams.scan(parsed.data.scanId), scanDecider, ScanEvent, command(parsed.data));
+          await scans.handle(deps, parsed.data.scanId, command(parsed.data));
         } catch (error) {
           if (error instanceof DomainError && error.kind === 'not_found') {
             deps.logger.warn({ scanId: parsed.data.scanId }, 'report for an unknown scan dropped');

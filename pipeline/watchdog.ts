@@ -1,11 +1,8 @@
 import type { Clock, EventStore, Ids, ReadModels } from '../adapters/ports.js';
-import { streams } from '../commands/deps.js';
-import { handleCommand } from '../commands/handleCommand.js';
-import { scanDecider } from '../domain/scans/scan.decider.js';
-import { ScanEvent } from '../domain/scans/scan.events.js';
 import type { ScanDocument } from '../projections/scans.projection.js';
 import type { PipelineLogger } from './checkpointedSubscription.js';
 import type { Dispatcher } from './dispatcher.js';
+import { scans as scanAggregate } from '../commands/aggregates.js';
 
 export interface WatchdogOptions {
   /** How often it looks (default 15 s). */
@@ -40,7 +37,7 @@ export function scanWatchdog(
   let checking: Promise<void> | undefined;
 
   async function retry(scan: ScanDocument, reason: string): Promise<void> {
-    await handleCommand(deps, streams.scan(scan._id), scanDecider, ScanEvent, {
+    await scanAggregate.handle(deps, scan._id, {
       type: 'RetryScan',
       attempt: scan.attempt,
       reason,

@@ -1,11 +1,7 @@
-import { creditsPolicy } from '../pipeline/creditsPolicy.js';
-import { scanDispatcher } from '../pipeline/dispatcher.js';
-import { domainEventsRelay } from '../pipeline/domainEventsRelay.js';
-import { resultsConsumer } from '../pipeline/resultsConsumer.js';
-import { scanWatchdog } from '../pipeline/watchdog.js';
 import { cryptoIds } from '../adapters/cryptoIds.js';
 import { systemClock } from '../adapters/systemClock.js';
 import { connect } from './distributed.js';
+import { storeSidePipeline, watchdogOptions } from './pipeline.js';
 import { runProcess } from './runProcess.js';
 
 /**
@@ -19,32 +15,15 @@ runProcess('dispatcher', async (config, logger) => {
   const readModels = await connect.readModels(config);
   const checkpoints = await connect.checkpoints(config);
   const bus = await connect.bus(config, `secably-dispatcher-${process.pid}`, logger);
-  const deps = { store, bus, checkpoints, readModels, clock: systemClock, ids: cryptoIds, logger };
-  const results = resultsConsumer(deps);
-  const dispatcher = scanDispatcher(deps);
-  const credits = creditsPolicy(deps);
-  const relay = domainEventsRelay(deps);
-  const watchdog = scanWatchdog(
-    { ...deps, dispatcher },
-    {
-      silenceMs: config.SECABLY_WATCHDOG_SILENCE_MS,
-      checkEveryMs: config.SECABLY_WATCHDOG_INTERVAL_MS,
-      requeueAfterMs: config.SECABLY_WATCHDOG_SILENCE_MS,
-    },
+  const pipeline = storeSidePipeline(
+    { store, bus, checkpoints, readModels, clock: systemClock, ids: cryptoIds, logger },
+    { watchdog: watchdogOptions(config), relay: true },
   );
-  await results.start();
-  await credits.start();
-  await dispatcher.start();
-  await relay.start();
-  watchdog.start();
+  await pipeline.start();
   logger.info('dispatching');
   return {
     async stop() {
-      await watchdog.stop();
-      await relay.stop();
-      await dispatcher.stop();
-      await credits.stop();
-      await results.stop();
+      await pipeline.stop();
       await bus.close();
       await Promise.all([checkpoints.close(), readModels.close(), store.close()]);
     },

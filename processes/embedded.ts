@@ -12,13 +12,10 @@ import { appDeps, scannersFor, type Overrides } from './composition.js';
 import { createApp } from '../http/app.js';
 import { memoryBus } from '../adapters/memoryBus.js';
 import { sqliteCheckpoints } from '../adapters/sqliteCheckpoints.js';
-import { creditsPolicy } from '../pipeline/creditsPolicy.js';
-import { scanDispatcher } from '../pipeline/dispatcher.js';
-import { resultsConsumer } from '../pipeline/resultsConsumer.js';
-import { scanWatchdog } from '../pipeline/watchdog.js';
 import { scanWorker } from '../pipeline/worker.js';
 import { allProjections } from '../projections/index.js';
 import { projectionRunner } from '../projections/projectionRunner.js';
+import { storeSidePipeline, watchdogOptions } from './pipeline.js';
 
 /** The JWT key: from the environment, or generated once and kept (mode 0600) in the data dir. */
 function jwtSecret(config: Config, ids: Ids): string {
@@ -73,8 +70,10 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
       logger.error({ err: error, topic: failed.topic, key: failed.message.key }, 'bus handler gave up'),
   });
   const checkpoints = sqliteCheckpoints({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') });
-  const pipelineDeps = { store, bus, checkpoints, readModels, clock: deps.clock, ids, logger };
-  const results = resultsConsumer(pipelineDeps);
+  const pipeline = storeSidePipeline(
+    { store, bus, checkpoints, readModels, clock: deps.clock, ids, logger },
+    { watchdog: overrides.watchdog ?? watchdogOptions(config), relay: false },
+  );
   const worker = scanWorker({
     bus,
     scanners: scannersFor(overrides),
@@ -86,23 +85,9 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
     concurrency: config.SECABLY_WORKER_CONCURRENCY,
     heartbeatMs: overrides.heartbeatMs ?? config.SECABLY_WORKER_HEARTBEAT_MS,
   });
-  const dispatcher = scanDispatcher(pipelineDeps);
-  const credits = creditsPolicy(pipelineDeps);
-  const watchdog = scanWatchdog(
-    { ...pipelineDeps, dispatcher },
-    overrides.watchdog ?? {
-      silenceMs: config.SECABLY_WATCHDOG_SILENCE_MS,
-      checkEveryMs: config.SECABLY_WATCHDOG_INTERVAL_MS,
-      requeueAfterMs: config.SECABLY_WATCHDOG_SILENCE_MS,
-    },
-  );
-  await results.start();
   await worker.start();
-  await credits.start();
-  await dispatcher.start();
   // Every worker of the embedded mode restarted with this process: recover what they held.
-  await watchdog.recoverAfterRestart();
-  watchdog.start();
+  await pipeline.start({ recover: true });
   ready = true;
 
   return {
@@ -110,11 +95,8 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
     app: createApp(deps),
     async stop() {
       ready = false;
-      await watchdog.stop();
       await worker.stop();
-      await dispatcher.stop();
-      await results.stop();
-      await credits.stop();
+      await pipeline.stop();
       await bus.close();
       await projector.stop();
       await checkpoints.close();

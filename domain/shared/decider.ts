@@ -21,7 +21,15 @@ export class DomainError extends Error {
     /** Stable machine code, e.g. 'email_taken', 'insufficient_credits'. */
     readonly code: string,
     /** HTTP-agnostic kind; the HTTP layer maps it to a status. */
-    readonly kind: 'invalid' | 'conflict' | 'not_found' | 'forbidden' | 'unauthorized' | 'payment_required',
+    readonly kind:
+      | 'invalid'
+      | 'conflict'
+      | 'not_found'
+      | 'forbidden'
+      | 'unauthorized'
+      | 'payment_required'
+      /** The capability exists in the API but cannot serve now (a scanner not available yet). */
+      | 'unavailable',
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
