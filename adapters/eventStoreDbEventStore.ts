@@ -34,6 +34,9 @@ import {
   type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  appendSize,
+  MAX_APPEND_BYTES,
+  EventTooLargeError,
 } from './ports.js';
 
 export interface EventStoreDbEventStoreOptions {
@@ -343,6 +346,9 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
     async appendToStream(streamName, events, options): Promise<AppendResult> {
       ensureOpen();
       const expected = options?.expectedRevision ?? 'any';
+      // The server's limit, checked before sending (its own refusal is translated below too).
+      const bytes = appendSize(events);
+      if (bytes > MAX_APPEND_BYTES) throw new EventTooLargeError(streamName, bytes);
       const proposed = events.map((event) =>
         jsonEvent({
           id: event.id,
@@ -364,6 +370,9 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
           const actual =
             error.actualVersion === 'no_stream' ? 'no_stream' : toSafeNumber(error.actualVersion, 'revision');
           throw new WrongExpectedRevisionError(streamName, expected, actual);
+        }
+        if (/maximum append size|MaximumAppendSizeExceeded/i.test(errorMessage(error))) {
+          throw new EventTooLargeError(streamName, bytes);
         }
         throw infrastructureError(error, `append to ${streamName}`);
       }

@@ -9,7 +9,14 @@ import type {
   Producer,
   RetryOptions,
 } from 'kafkajs';
-import { InfrastructureError, type Bus, type BusConsumer, type BusMessage } from './ports.js';
+import {
+  InfrastructureError,
+  type Bus,
+  type BusConsumer,
+  type BusMessage,
+  MAX_MESSAGE_BYTES,
+  MessageTooLargeError,
+} from './ports.js';
 
 const { Kafka, Partitioners, logLevel: LogLevel } = kafkajs;
 
@@ -207,20 +214,62 @@ export async function kafkaBus(options: KafkaBusOptions): Promise<Bus> {
   /** The running flush loop, if any (it ends as soon as the queue is empty). */
   let flushing: Promise<void> | undefined;
 
+  /** Bytes of records merged into one request: the broker refuses a record batch over ~1 MB. */
+  const SEND_BUDGET_BYTES = MAX_MESSAGE_BYTES;
+  const recordBytes = (message: Message) =>
+    Buffer.byteLength(String(message.key ?? '')) + Buffer.byteLength(String(message.value ?? ''));
+
+  /**
+   * The waiting publishes in requests of at most SEND_BUDGET_BYTES (each record was
+   * checked against the budget on publish, so a record is never too large alone):
+   * merging never makes innocent records share a request the broker refuses.
+   */
+  function chunks(batch: readonly Pending[]): { pendings: Set<Pending>; byTopic: Map<string, Message[]> }[] {
+    const out: { pendings: Set<Pending>; byTopic: Map<string, Message[]>; bytes: number }[] = [];
+    let current: (typeof out)[number] | undefined;
+    for (const pending of batch) {
+      for (const message of pending.messages) {
+        const bytes = recordBytes(message);
+        if (!current || current.bytes + bytes > SEND_BUDGET_BYTES) {
+          current = { pendings: new Set(), byTopic: new Map(), bytes: 0 };
+          out.push(current);
+        }
+        current.pendings.add(pending);
+        current.bytes += bytes;
+        const list = current.byTopic.get(pending.topic);
+        if (list) list.push(message);
+        else current.byTopic.set(pending.topic, [message]);
+      }
+    }
+    return out;
+  }
+
   async function flush(): Promise<void> {
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0);
-        const byTopic = new Map<string, Message[]>();
-        for (const { topic, messages } of batch) byTopic.set(topic, [...(byTopic.get(topic) ?? []), ...messages]);
-        try {
-          await producer.sendBatch({
-            acks: -1,
-            topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          });
-          for (const pending of batch) pending.resolve();
-        } catch (error) {
-          for (const pending of batch) pending.reject(error);
+        const failed = new Map<Pending, unknown>();
+        for (const chunk of chunks(batch)) {
+          // Later parts of a publish that already failed are not sent (its order would break).
+          const live = [...chunk.pendings].filter((p) => !failed.has(p));
+          if (live.length === 0) continue;
+          try {
+            await producer.sendBatch({
+              acks: -1,
+              topicMessages: [...chunk.byTopic]
+                .map(([topic, messages]) => ({
+                  topic,
+                  messages: messages.filter((m) => live.some((p) => p.topic === topic && p.messages.includes(m))),
+                }))
+                .filter((t) => t.messages.length > 0),
+            });
+          } catch (error) {
+            for (const pending of live) failed.set(pending, error);
+          }
+        }
+        for (const pending of batch) {
+          if (failed.has(pending)) pending.reject(failed.get(pending));
+          else pending.resolve();
         }
       }
     } finally {
@@ -442,6 +491,12 @@ export async function kafkaBus(options: KafkaBusOptions): Promise<Bus> {
         key: message.key,
         value: JSON.stringify(message.value),
       }));
+      // A record over the budget is refused here, alone: the broker would refuse it and,
+      // merged with others, their request too. Permanent: retrying cannot help.
+      for (const record of records) {
+        const bytes = recordBytes(record);
+        if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(topic, String(record.key), bytes);
+      }
       await ensureTopic(topic);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

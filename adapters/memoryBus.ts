@@ -1,4 +1,11 @@
-import { InfrastructureError, type Bus, type BusConsumer, type BusMessage } from './ports.js';
+import {
+  InfrastructureError,
+  type Bus,
+  type BusConsumer,
+  type BusMessage,
+  MAX_MESSAGE_BYTES,
+  MessageTooLargeError,
+} from './ports.js';
 
 /** A message dropped after its last failed attempt. */
 export interface FailedDelivery {
@@ -157,6 +164,11 @@ export function memoryBus(options: MemoryBusOptions = {}): Bus {
         key: message.key,
         json: JSON.stringify(message.value),
       }));
+      // The same budget as Kafka's, so the embedded mode refuses what the distributed one would.
+      for (const { key, json } of serialized) {
+        const bytes = Buffer.byteLength(key) + Buffer.byteLength(json);
+        if (bytes > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(topic, key, bytes);
+      }
       for (const group of groups) {
         for (const { key, json } of serialized) {
           const queue = group.queues.get(key);

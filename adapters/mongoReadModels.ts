@@ -67,6 +67,42 @@ export const readModelIndexes: readonly ReadModelIndex[] = [
   },
   {
     collection: 'scans',
+    name: 'target_scanner_status_completed',
+    key: { target_id: 1, scanner_type: 1, status: 1, completed_at: -1, _id: -1 },
+    serves: 'scans projection: the previous completed scan of a target and scanner (new/fixed findings)',
+  },
+  {
+    collection: 'scan_findings',
+    name: 'scan_attempt_risk',
+    key: { scan_id: 1, attempt: 1, risk_rank: 1, _id: 1 },
+    serves: 'GET /scans/{id}/findings/, /scans/{id}/diff/ and the new/fixed counts: { scan_id[, attempt] } by risk',
+  },
+  {
+    collection: 'findings',
+    name: 'user_last_seen',
+    key: { user_id: 1, last_seen: -1, _id: 1 },
+    serves: 'GET /findings/: { user_id[, status | risk | scanner_type] } sorted by last_seen',
+  },
+  {
+    collection: 'findings',
+    name: 'user_status_last_seen',
+    key: { user_id: 1, status: 1, last_seen: -1, _id: 1 },
+    serves: 'GET /findings/?status=',
+  },
+  {
+    collection: 'findings',
+    name: 'user_target_last_seen',
+    key: { user_id: 1, target_id: 1, last_seen: -1, _id: 1 },
+    serves: 'GET /targets/{id}/findings/ and GET /findings/?target_id=',
+  },
+  {
+    collection: 'findings',
+    name: 'target_scanner_status',
+    key: { target_id: 1, scanner_type: 1, status: 1 },
+    serves: 'findings projection: the unresolved findings a completed scan may fix; a deleted target’s findings',
+  },
+  {
+    collection: 'scans',
     name: 'status',
     key: { status: 1 },
     serves: 'watchdog and dispatcher: { status } and { status: { $in: [...] } } across users',

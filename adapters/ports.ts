@@ -239,6 +239,51 @@ export class WrongExpectedRevisionError extends SecablyError {
   }
 }
 
+/**
+ * The size budget, the same in both modes. EventStoreDB refuses an append over
+ * 1 MiB (its default), counting each event's data and metadata plus 2 bytes per
+ * character of its type; Kafka refuses a record batch over ~1 MB (the broker's
+ * default message.max.bytes). Every event and bus message we write stays well under.
+ */
+export const MAX_APPEND_BYTES = 1024 * 1024;
+/** The largest bus message (key + JSON value, in UTF-8 bytes) a bus accepts. */
+export const MAX_MESSAGE_BYTES = 1_000_000;
+
+/** The size of an append as EventStoreDB counts it. */
+export function appendSize(events: readonly EventToAppend[]): number {
+  let bytes = 0;
+  for (const event of events) {
+    bytes += Buffer.byteLength(JSON.stringify(event.data));
+    bytes += Buffer.byteLength(JSON.stringify(event.metadata ?? {}));
+    bytes += 2 * event.type.length;
+  }
+  return bytes;
+}
+
+/** An append larger than MAX_APPEND_BYTES: permanent, retrying cannot help. */
+export class EventTooLargeError extends SecablyError {
+  constructor(
+    readonly streamName: string,
+    readonly bytes: number,
+  ) {
+    super(`append to ${streamName} is ${bytes} bytes; the store takes at most ${MAX_APPEND_BYTES}`, 'event_too_large');
+  }
+}
+
+/** A bus message larger than MAX_MESSAGE_BYTES: permanent, retrying cannot help; other messages are not affected. */
+export class MessageTooLargeError extends SecablyError {
+  constructor(
+    readonly topic: string,
+    readonly key: string,
+    readonly bytes: number,
+  ) {
+    super(
+      `message ${key} on ${topic} is ${bytes} bytes; the bus takes at most ${MAX_MESSAGE_BYTES}`,
+      'message_too_large',
+    );
+  }
+}
+
 /** A store or server could not be reached or answered with a failure. */
 export class InfrastructureError extends SecablyError {
   constructor(message: string, options?: { cause?: unknown }) {

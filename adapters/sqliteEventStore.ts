@@ -13,6 +13,9 @@ import {
   type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  appendSize,
+  MAX_APPEND_BYTES,
+  EventTooLargeError,
 } from './ports.js';
 
 /**
@@ -327,6 +330,9 @@ export function sqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   return {
     async appendToStream(streamName, events, options): Promise<AppendResult> {
       const expected = options?.expectedRevision ?? 'any';
+      // EventStoreDB's limit, so the embedded mode refuses what the distributed one would.
+      const bytes = appendSize(events);
+      if (bytes > MAX_APPEND_BYTES) throw new EventTooLargeError(streamName, bytes);
       const { result, wrote } = guarded(() => appendInTransaction.immediate(streamName, events, expected));
       if (wrote) for (const listener of appendListeners) listener();
       return result;

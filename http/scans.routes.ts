@@ -5,10 +5,12 @@ import { requestHash, withIdempotency, type IdempotentAnswer } from '../commands
 import { requestScan } from '../commands/requestScan.js';
 import { SCAN_STATUSES, type ScannerType } from '../domain/scans/scan.events.js';
 import type { ScannerRegistry } from '../scanners/registry.js';
+import type { Finding } from '../domain/shared/finding.js';
 import type { ScanDocument } from '../projections/scans.projection.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, errorBody, notFound, toApiError } from './errors.js';
+import { pageOf, pageParams } from './paging.js';
 import { jsonBody, pathId, queryParams } from './validation.js';
 
 const uuid = z.string().uuid('must be a target id (UUID)');
@@ -41,8 +43,7 @@ function scanSchemas(scanners: ScannerRegistry) {
       status: z.enum(SCAN_STATUSES).optional(),
       scanner_type: z.enum(types).optional(),
       target_id: uuid.optional(),
-      page: z.coerce.number().int().min(1).default(1),
-      page_size: z.coerce.number().int().min(1).max(100).default(20),
+      ...pageParams,
     })
     .strict();
   return { CreateScanBody, TargetScanBody, ListQuery };
@@ -104,16 +105,14 @@ export function scanView(scan: ScanDocument) {
     vulnerabilities_found: scan.vulnerabilities_found,
     security_score: scan.security_score,
     vulnerabilities_by_risk: Object.fromEntries(RISK_KEYS.map((k) => [k, scan.vulnerabilities_by_risk[k] ?? 0])),
-    vulnerabilities_list: scan.findings.map((f) => ({
-      name: f.name,
-      risk: f.risk,
-      description: f.description,
-      solution: f.solution,
-      location: f.location,
-      evidence: f.evidence,
-      fingerprint: f.fingerprint,
-      ...(f.references ? { references: f.references } : {}),
-    })),
+    vulnerabilities_list: scan.findings.map(findingView),
+    /** Every finding of the scan (vulnerabilities_list holds the most severe FINDINGS_LIST_CAP). */
+    findings_count: scan.findings_count ?? scan.findings.length,
+    vulnerabilities_list_truncated: scan.findings_truncated ?? false,
+    /** Against the previous completed scan of the same target, scanner and coverage. */
+    new_findings: scan.new_findings ?? null,
+    fixed_findings: scan.fixed_findings ?? null,
+    compared_with: scan.compared_with ?? null,
     target_id: scan.target_id,
     scanner_type: scan.scanner_type,
     scan_type: scan.scan_type,
@@ -125,6 +124,27 @@ export function scanView(scan: ScanDocument) {
     completed_at: scan.completed_at,
     duration: scan.duration,
     error: scan.error,
+  };
+}
+
+/** A finding as the API shows it: the reference's fields first, then ours. */
+export function findingView(f: Finding) {
+  return {
+    name: f.name,
+    risk: f.risk,
+    description: f.description,
+    solution: f.solution,
+    location: f.location,
+    evidence: f.evidence,
+    fingerprint: f.fingerprint,
+    rule_id: f.rule_id,
+    engine: f.engine,
+    confidence: f.confidence,
+    ...(f.cwe ? { cwe: f.cwe } : {}),
+    ...(f.cve ? { cve: f.cve } : {}),
+    ...(f.cvss ? { cvss: f.cvss } : {}),
+    ...(f.references ? { references: f.references } : {}),
+    ...(f.sources ? { sources: f.sources } : {}),
   };
 }
 
@@ -142,6 +162,8 @@ function scannerResultView(scan: ScanDocument) {
     security_score: scan.security_score,
     risk_level: scan.risk_level,
     vulnerabilities_found: scan.vulnerabilities_found,
+    new_findings: scan.new_findings ?? null,
+    fixed_findings: scan.fixed_findings ?? null,
     progress: scan.progress,
     scan_result: scan.scan_result,
     error: scan.error,
@@ -264,30 +286,7 @@ export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareH
     if (query.status) filter.status = query.status;
     if (query.scanner_type) filter.scanner_type = query.scanner_type;
     if (query.target_id) filter.target_id = query.target_id;
-    const [count, docs] = await Promise.all([
-      scans.count(filter),
-      scans.find(filter, {
-        sort: { created_at: -1, _id: -1 },
-        skip: (query.page - 1) * query.page_size,
-        limit: query.page_size,
-      }),
-    ]);
-    const link = (page: number) => {
-      const params = new URLSearchParams(
-        Object.entries({ ...query, page: String(page), page_size: String(query.page_size) })
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]): [string, string] => [k, String(v)]),
-      );
-      return `/api/v1/scans/?${params.toString()}`;
-    };
-    return c.json({
-      count,
-      page: query.page,
-      page_size: query.page_size,
-      next: query.page * query.page_size < count ? link(query.page + 1) : null,
-      previous: query.page > 1 ? link(query.page - 1) : null,
-      results: docs.map(scanView),
-    });
+    return c.json(await pageOf(scans, filter, { created_at: -1, _id: -1 }, query, '/scans/', scanView));
   });
 
   app.get('/scans/:id', async (c) => {

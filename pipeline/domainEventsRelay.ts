@@ -1,4 +1,11 @@
-import type { Bus, Checkpoints, EventStore, RecordedEvent } from '../adapters/ports.js';
+import {
+  MessageTooLargeError,
+  type Bus,
+  type Checkpoints,
+  type EventStore,
+  type RecordedEvent,
+} from '../adapters/ports.js';
+import { SCHEMA_VERSION } from '../domain/shared/upcasting.js';
 import { checkpointedSubscription, type PipelineLogger } from './checkpointedSubscription.js';
 
 /** The public topic of our domain events, for downstream consumers (`docs/events.md`). */
@@ -39,11 +46,21 @@ export function isSystemEvent(event: RecordedEvent): boolean {
   return event.type.startsWith('$') || event.streamName.startsWith('$');
 }
 
+/**
+ * The public type of an event: its store type, with `.v<N>` when its schema has
+ * changed incompatibly (N > 1) — as docs/events.md promises, a breaking change is a
+ * new type, so a consumer of the old shape ignores it instead of misreading it.
+ */
+export function publicType(event: Pick<RecordedEvent, 'type' | 'metadata'>): string {
+  const version = event.metadata[SCHEMA_VERSION];
+  return typeof version === 'number' && version > 1 ? `${event.type}.v${version}` : event.type;
+}
+
 export function toPublishedDomainEvent(event: RecordedEvent): PublishedDomainEvent {
   const data = Object.fromEntries(Object.entries(event.data).filter(([field]) => !UNPUBLISHED_FIELDS.includes(field)));
   return {
     id: event.id,
-    type: event.type,
+    type: publicType(event),
     stream: event.streamName,
     revision: event.revision,
     position: event.position,
@@ -73,9 +90,18 @@ export function domainEventsRelay(deps: {
     logger: deps.logger,
     async handle(event) {
       if (isSystemEvent(event)) return;
-      await deps.bus.publish(DOMAIN_EVENTS_TOPIC, [
-        { key: event.streamName, value: { ...toPublishedDomainEvent(event) } },
-      ]);
+      const published = toPublishedDomainEvent(event);
+      try {
+        await deps.bus.publish(DOMAIN_EVENTS_TOPIC, [{ key: event.streamName, value: { ...published } }]);
+      } catch (error) {
+        if (!(error instanceof MessageTooLargeError)) throw error; // retried, never skipped
+        // Too large for the topic (permanent): publish the envelope without its data, so the
+        // stream's order and revisions stay whole and a consumer knows to read the event elsewhere.
+        deps.logger.warn({ stream: event.streamName, revision: event.revision }, 'event too large for the topic');
+        await deps.bus.publish(DOMAIN_EVENTS_TOPIC, [
+          { key: event.streamName, value: { ...published, data: {}, dataOmitted: 'too_large' } },
+        ]);
+      }
     },
   });
 }

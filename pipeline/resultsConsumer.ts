@@ -1,4 +1,11 @@
-import type { Bus, BusConsumer, Clock, EventStore, Ids } from '../adapters/ports.js';
+import {
+  EventTooLargeError,
+  type Bus,
+  type BusConsumer,
+  type Clock,
+  type EventStore,
+  type Ids,
+} from '../adapters/ports.js';
 import { type ScanCommand } from '../domain/scans/scan.decider.js';
 import { DomainError } from '../domain/shared/decider.js';
 import type { PipelineLogger } from './checkpointedSubscription.js';
@@ -25,11 +32,20 @@ export function resultsConsumer(deps: { store: EventStore; bus: Bus; clock: Cloc
           phase: report.phase,
           now: report.at,
         };
+      case 'findings':
+        return {
+          type: 'ReportFindings',
+          attempt: report.attempt,
+          batch: report.batch,
+          findings: report.findings,
+          now: report.at,
+        };
       case 'completed':
         return {
           type: 'CompleteScan',
           attempt: report.attempt,
-          findings: report.findings,
+          findingsCount: report.findingsCount,
+          batches: report.batches,
           scanResult: report.scanResult,
           now: report.at,
         };
@@ -38,15 +54,37 @@ export function resultsConsumer(deps: { store: EventStore; bus: Bus; clock: Cloc
     }
   }
 
+  async function fail(scanId: string, attempt: number, code: string, reason: string): Promise<void> {
+    try {
+      await scans.handle(deps, scanId, {
+        type: 'FailScan',
+        attempt,
+        code,
+        reason,
+        now: deps.clock.now().toISOString(),
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError && error.kind === 'not_found')) throw error;
+    }
+  }
+
   return {
     async start() {
       consumer = await deps.bus.subscribe(topics.results, 'results', async (message) => {
         const parsed = ScanReport.safeParse(message.value);
         if (!parsed.success) {
-          deps.logger.warn(
-            { key: message.key, issues: parsed.error.issues.slice(0, 3) },
-            'dropping malformed scan report',
-          );
+          const issues = parsed.error.issues.slice(0, 3);
+          deps.logger.warn({ key: message.key, issues }, 'malformed scan report');
+          // A report we cannot read would leave its scan waiting for the watchdog: fail it now.
+          const { scanId, attempt } = message.value as { scanId?: unknown; attempt?: unknown };
+          if (typeof scanId === 'string' && Number.isInteger(attempt)) {
+            await fail(
+              scanId,
+              attempt as number,
+              'report_invalid',
+              `the worker sent an invalid report: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+            );
+          }
           return;
         }
         try {
@@ -54,6 +92,11 @@ export function resultsConsumer(deps: { store: EventStore; bus: Bus; clock: Cloc
         } catch (error) {
           if (error instanceof DomainError && error.kind === 'not_found') {
             deps.logger.warn({ scanId: parsed.data.scanId }, 'report for an unknown scan dropped');
+            return;
+          }
+          if (error instanceof EventTooLargeError) {
+            // Permanent for this report (retrying cannot help): the scan fails, nothing else does.
+            await fail(parsed.data.scanId, parsed.data.attempt, 'result_too_large', error.message);
             return;
           }
           throw error; // redelivered by the bus

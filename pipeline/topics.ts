@@ -31,10 +31,19 @@ const common = { scanId: z.string(), attempt: z.number().int().min(1), workerId:
 export const ScanReport = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('started'), ...common }),
   z.object({ kind: z.literal('progress'), ...common, percent: z.number(), phase: z.string() }),
+  /** One bounded batch of findings (0, 1, …), sent before `completed`. */
+  z.object({
+    kind: z.literal('findings'),
+    ...common,
+    batch: z.number().int().min(0),
+    findings: z.array(ScannerFinding),
+  }),
+  /** The end of an attempt: how many batches and findings it sent, and the scanner's result. */
   z.object({
     kind: z.literal('completed'),
     ...common,
-    findings: z.array(ScannerFinding),
+    findingsCount: z.number().int().min(0),
+    batches: z.number().int().min(0),
     scanResult: z.record(z.string(), z.unknown()),
   }),
   z.object({ kind: z.literal('failed'), ...common, code: z.string(), reason: z.string() }),

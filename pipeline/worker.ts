@@ -1,7 +1,13 @@
-import type { Bus, BusConsumer, Clock } from '../adapters/ports.js';
+import { MessageTooLargeError, type Bus, type BusConsumer, type Clock } from '../adapters/ports.js';
+import {
+  batchFindings,
+  InvalidFindingError,
+  MAX_RESULT_BYTES,
+  normalizeFindings,
+  resultBytes,
+} from './findingBatches.js';
 import { guardTarget, type TargetGuardDeps } from '../commands/targetGuard.js';
 import type { ScannerType } from '../domain/scans/scan.events.js';
-import { ScannerFinding } from '../domain/shared/finding.js';
 import { parseTargetValue, type ParsedTarget } from '../domain/targets/targetValue.js';
 import type { ScannerRegistry } from '../scanners/registry.js';
 import {
@@ -123,12 +129,38 @@ export function scanWorker(options: WorkerOptions) {
           }
         },
       });
+      // Check what the scanner produced before anything leaves: an invalid finding or a
+      // result outside its schema or size budget fails this scan with a clear reason.
+      const plugin = options.scanners.get(job.scannerType);
+      const checkedResult = plugin?.resultSchema.safeParse(output.scanResult);
+      if (checkedResult && !checkedResult.success) {
+        const issue = checkedResult.error.issues[0];
+        await fail(
+          'scanner_error',
+          `the scanner's result does not match its schema: ${issue?.path.join('.')}: ${issue?.message}`,
+        );
+        return;
+      }
+      const scanResult = checkedResult?.data ?? output.scanResult;
+      if (resultBytes(scanResult) > MAX_RESULT_BYTES) {
+        await fail(
+          'result_too_large',
+          `the scan_result is ${resultBytes(scanResult)} bytes; at most ${MAX_RESULT_BYTES} are kept`,
+        );
+        return;
+      }
+      const findings = normalizeFindings(output.findings);
+      const batches = batchFindings(findings);
+      for (const [batch, part] of batches.entries()) {
+        await report(scanId, { kind: 'findings', scanId, attempt, batch, findings: part });
+      }
       await report(scanId, {
         kind: 'completed',
         scanId,
         attempt,
-        findings: output.findings.map((finding) => ScannerFinding.parse(finding)),
-        scanResult: output.scanResult,
+        findingsCount: findings.length,
+        batches: batches.length,
+        scanResult,
       });
     } catch (error) {
       if (error instanceof ScanAbortedError) {
@@ -140,8 +172,10 @@ export function scanWorker(options: WorkerOptions) {
         await fail('scanner_unavailable', error.message);
       } else if (error instanceof TargetUnreachableError) {
         await fail(error.code, error.message.slice(0, 2000));
-      } else if (error instanceof ScanOutputTooLargeError) {
+      } else if (error instanceof ScanOutputTooLargeError || error instanceof MessageTooLargeError) {
         await fail('result_too_large', error.message.slice(0, 2000));
+      } else if (error instanceof InvalidFindingError) {
+        await fail('scanner_error', error.message.slice(0, 2000));
       } else {
         logger.warn({ err: error, scanId, attempt }, 'scan failed');
         await fail('scanner_error', error instanceof Error ? error.message.slice(0, 2000) : String(error));

@@ -1,3 +1,5 @@
+import { upcastingEventStore } from '../adapters/upcastingEventStore.js';
+import { EVENT_VERSIONS } from '../domain/events.js';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { eventStoreDbEventStore } from '../adapters/eventStoreDbEventStore.js';
@@ -17,7 +19,10 @@ import { topics } from '../pipeline/topics.js';
  */
 export const connect = {
   store: (config: Config): EventStore =>
-    eventStoreDbEventStore({ connectionString: requireServers(config, 'EVENTSTORE_URL').EVENTSTORE_URL }),
+    upcastingEventStore(
+      eventStoreDbEventStore({ connectionString: requireServers(config, 'EVENTSTORE_URL').EVENTSTORE_URL }),
+      EVENT_VERSIONS,
+    ),
   readModels: (config: Config): Promise<ReadModels> =>
     mongoReadModels({ url: requireServers(config, 'MONGODB_URL').MONGODB_URL, database: config.MONGODB_DATABASE }),
   counters: (config: Config): Promise<CounterStore> =>

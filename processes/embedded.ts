@@ -1,3 +1,5 @@
+import { upcastingEventStore } from '../adapters/upcastingEventStore.js';
+import { EVENT_VERSIONS } from '../domain/events.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -40,7 +42,10 @@ export interface Runtime {
 export async function startEmbedded(config: Config, logger: Logger, overrides: Overrides = {}): Promise<Runtime> {
   mkdirSync(config.SECABLY_DATA_DIR, { recursive: true });
   const ids = overrides.ids ?? cryptoIds;
-  const store = sqliteEventStore({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') });
+  const store = upcastingEventStore(
+    sqliteEventStore({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') }),
+    EVENT_VERSIONS,
+  );
   const readModels = memoryReadModels();
   const counters = memoryCounterStore();
   const projector = projectionRunner({ store, readModels, projections: allProjections, logger });

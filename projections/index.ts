@@ -1,13 +1,15 @@
-import type { Projection } from './projection.js';
+import type { AnyProjection, Projection } from './projection.js';
 import { apiKeysProjection } from './apiKeys.projection.js';
+import { findingsProjection } from './findings.projection.js';
 import { profilesProjection } from './profiles.projection.js';
 import { scansProjection } from './scans.projection.js';
 import { targetsProjection } from './targets.projection.js';
 
 /** Every read model the API serves. */
-export const allProjections: readonly Projection[] = [
+export const allProjections: readonly AnyProjection[] = [
   profilesProjection as unknown as Projection,
   apiKeysProjection as unknown as Projection,
   targetsProjection as unknown as Projection,
-  scansProjection as unknown as Projection,
+  scansProjection,
+  findingsProjection,
 ];

@@ -1,5 +1,12 @@
 import type { EventStore, ReadModelDocument, ReadModels, RecordedEvent, Subscription } from '../adapters/ports.js';
-import type { DocumentBody, Projection } from './projection.js';
+import {
+  isManyDocument,
+  type AnyProjection,
+  type DocumentBody,
+  type ManyDocumentProjection,
+  type Projection,
+  type ProjectionReader,
+} from './projection.js';
 
 export interface ProjectionRunner {
   /** Catches up from the stored checkpoints, then follows live events. */
@@ -26,7 +33,7 @@ interface Logger {
 export function projectionRunner(deps: {
   store: EventStore;
   readModels: ReadModels;
-  projections: readonly Projection[];
+  projections: readonly AnyProjection[];
   logger: Logger;
   checkpointEveryMs?: number;
 }): ProjectionRunner {
@@ -37,6 +44,19 @@ export function projectionRunner(deps: {
   let flushed = -1;
   let lastFlush = 0;
   const waiters = new Set<{ position: number; resolve: () => void }>();
+
+  const reader: ProjectionReader = {
+    get: (collection, id) => readModels.collection(collection).get(id) as never,
+    find: (collection, filter, options) => readModels.collection(collection).find(filter, options) as never,
+  };
+
+  async function applyMany(projection: ManyDocumentProjection, event: RecordedEvent): Promise<void> {
+    for (const write of await projection.project(event, reader)) {
+      await readModels
+        .collection(write.collection)
+        .applyAt(write.id, event.position, write.doc as DocumentBody<ReadModelDocument> | null);
+    }
+  }
 
   async function applyOne(projection: Projection, event: RecordedEvent): Promise<void> {
     const collection = readModels.collection<ReadModelDocument>(projection.collection);
@@ -64,7 +84,9 @@ export function projectionRunner(deps: {
 
   async function handle(event: RecordedEvent): Promise<void> {
     for (const projection of projections) {
-      if (projection.canHandle(event)) await applyOne(projection, event);
+      if (!projection.canHandle(event)) continue;
+      if (isManyDocument(projection)) await applyMany(projection, event);
+      else await applyOne(projection, event);
     }
     applied = event.position;
     for (const waiter of waiters) {
@@ -126,7 +148,9 @@ export function projectionRunner(deps: {
     },
     async rebuild() {
       await stop();
-      const collections = [...new Set(projections.map((p) => p.collection))];
+      const collections = [
+        ...new Set(projections.flatMap((p) => (isManyDocument(p) ? p.collections : [p.collection]))),
+      ];
       await readModels.reset(
         collections,
         projections.map((p) => p.name),

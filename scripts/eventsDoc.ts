@@ -1,3 +1,4 @@
+import { EVENT_VERSIONS } from '../domain/events.js';
 /**
  * Writes docs/events.md: the message envelope of the public `secably.events.v1`
  * topic and one JSON Schema per event type, generated from the zod schemas in
@@ -67,7 +68,8 @@ const envelope = `| field | type | meaning |
 | \`position\` | integer ≥ 0 | its global position in the store: increasing, not contiguous |
 | \`recordedAt\` | string (ISO 8601) | when the store recorded it; the domain time is in \`data\` (\`…At\`) |
 | \`data\` | object | the event's fields: one schema per type below |
-| \`metadata\` | object | technical metadata (\`{}\` today) |`;
+| \`metadata\` | object | technical metadata: \`schemaVersion\` (the version of the type's \`data\` shape) |
+| \`dataOmitted\` | string, optional | \`"too_large"\` when \`data\` was too large for the topic and is sent empty (the event is whole in the store) |`;
 
 export function renderEventsDoc(): string {
   const lines: string[] = [
@@ -88,6 +90,11 @@ export function renderEventsDoc(): string {
     '- **Value**: UTF-8 JSON, the envelope below. New event types and new optional fields may appear',
     '  within `v1`; ignore what you do not know. A breaking change gets a new type',
     '  (`ScanRequested.v2`) or a new topic (`secably.events.v2`).',
+    "- **Versions**: every stored event carries `metadata.schemaVersion`. When a type's shape changes",
+    '  incompatibly its version goes up, older stored events are upcast when read, and the type is',
+    "  published as `<Type>.v<N>` (today: `FindingsReported.v2`, one bounded batch of a scan's findings;",
+    '  a scan reports batches 0, 1, … then `ScanCompleted` with `findingsCount`, `batches` and `scanResult`).',
+    '  A consumer that knows only `FindingsReported` ignores the new type instead of misreading it.',
     `- **Never published**: fields that carry credential material (${UNPUBLISHED_FIELDS.map((f) => `\`${f}\``).join(', ')})`,
     '  are removed from `data`; the schemas below do not list them.',
     '',
@@ -111,7 +118,7 @@ export function renderEventsDoc(): string {
           userId: '9c8b7a65-4321-4fed-8cba-0987654321fe',
           deletedAt: '2026-03-01T12:00:00.000Z',
         },
-        metadata: {},
+        metadata: { schemaVersion: 1 },
       },
       null,
       2,
@@ -126,8 +133,10 @@ export function renderEventsDoc(): string {
   for (const category of categories) {
     lines.push(`### \`${category.stream}\`: ${category.about}`, '');
     for (const event of category.events) {
+      const type = event.shape.type.value;
+      const version = EVENT_VERSIONS.current(type);
       lines.push(
-        `#### ${event.shape.type.value}`,
+        `#### ${version > 1 ? `${type}.v${version}` : type}`,
         '',
         '```json',
         JSON.stringify(dataSchema(event), null, 2),

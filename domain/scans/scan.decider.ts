@@ -1,8 +1,8 @@
 import { assertNever, DomainError, type Decider } from '../shared/decider.js';
-import { identify, type Finding, type ScannerFinding } from '../shared/finding.js';
+import { identify, type Finding, type Risk, type ScannerFinding } from '../shared/finding.js';
 import type { TargetType } from '../targets/targetValue.js';
 import type { ScanEvent, ScannerType, ScanStatus } from './scan.events.js';
-import { summarize } from './scoring.js';
+import { summarizeCounts } from './scoring.js';
 
 /**
  * A scan's life: pending → queued → running → completed | failed | cancelled
@@ -32,11 +32,14 @@ export type ScanCommand =
   | { type: 'QueueScan'; attempt: number; now: string }
   | { type: 'StartScan'; attempt: number; workerId: string; now: string }
   | { type: 'ReportProgress'; attempt: number; percent: number; phase: string; now: string }
+  /** One batch of findings of the running attempt; the decider gives each its identity on this target. */
+  | { type: 'ReportFindings'; attempt: number; batch: number; findings: readonly ScannerFinding[]; now: string }
+  /** The attempt is done: it reported `batches` batches holding `findingsCount` findings in all. */
   | {
       type: 'CompleteScan';
       attempt: number;
-      /** What the scanner reported; the decider gives each its identity on this target. */
-      findings: readonly ScannerFinding[];
+      findingsCount: number;
+      batches: number;
       scanResult: Record<string, unknown>;
       now: string;
     }
@@ -56,7 +59,28 @@ export type ScanState =
       readonly scannerType: ScannerType;
       readonly attempt: number;
       readonly startedAt: string | null;
+      /** What the current attempt has reported so far. */
+      readonly reported: Reported;
     };
+
+/** The batches of findings the current attempt reported, and their counts by risk. */
+export interface Reported {
+  readonly batches: readonly number[];
+  readonly findings: number;
+  readonly byRisk: Readonly<Record<Risk, number>>;
+}
+
+const NOTHING_REPORTED: Reported = {
+  batches: [],
+  findings: 0,
+  byRisk: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
+};
+
+function withBatch(reported: Reported, batch: number, findings: readonly Pick<Finding, 'risk'>[]): Reported {
+  const byRisk = { ...reported.byRisk };
+  for (const finding of findings) byRisk[finding.risk] += 1;
+  return { batches: [...reported.batches, batch], findings: reported.findings + findings.length, byRisk };
+}
 
 type Existing = Exclude<ScanState, { status: 'none' }>;
 
@@ -106,22 +130,45 @@ function decide(command: ScanCommand, state: ScanState): ScanEvent[] {
             },
           ]
         : [];
-    case 'CompleteScan': {
-      if (!current || scan.status !== 'running') return [];
-      const findings = identifyAll(command.findings, scan);
-      const summary = summarize(findings);
-      const durationMs = scan.startedAt ? Math.max(0, Date.parse(command.now) - Date.parse(scan.startedAt)) : 0;
+    case 'ReportFindings': {
+      if (!current || scan.status !== 'running' || scan.reported.batches.includes(command.batch)) return [];
       return [
         {
           type: 'FindingsReported',
           data: {
             ...ids,
             attempt: scan.attempt,
-            findings,
-            scanResult: command.scanResult,
+            batch: command.batch,
+            findings: identifyAll(command.findings, scan),
             reportedAt: command.now,
           },
         },
+      ];
+    }
+    case 'CompleteScan': {
+      if (!current || scan.status !== 'running') return [];
+      const { reported } = scan;
+      if (reported.batches.length !== command.batches || reported.findings !== command.findingsCount) {
+        // A batch went missing on the way (never expected: reports are ordered per scan and
+        // acknowledged once stored). Completing would under-report: fail, which refunds.
+        return [
+          {
+            type: 'ScanFailed',
+            data: {
+              ...ids,
+              attempt: scan.attempt,
+              code: 'report_incomplete',
+              reason:
+                `the worker reported ${command.batches} batches of ${command.findingsCount} findings in all, ` +
+                `but ${reported.batches.length} batches of ${reported.findings} arrived`,
+              failedAt: command.now,
+            },
+          },
+        ];
+      }
+      const summary = summarizeCounts(reported.byRisk);
+      const durationMs = scan.startedAt ? Math.max(0, Date.parse(command.now) - Date.parse(scan.startedAt)) : 0;
+      return [
         {
           type: 'ScanCompleted',
           data: {
@@ -132,6 +179,9 @@ function decide(command: ScanCommand, state: ScanState): ScanEvent[] {
             vulnerabilitiesFound: summary.vulnerabilitiesFound,
             byRisk: summary.byRisk,
             durationMs,
+            findingsCount: reported.findings,
+            batches: reported.batches.length,
+            scanResult: command.scanResult,
             completedAt: command.now,
           },
         },
@@ -227,6 +277,7 @@ function evolve(state: ScanState, event: ScanEvent): ScanState {
       scannerType: d.scannerType,
       attempt: 1,
       startedAt: null,
+      reported: NOTHING_REPORTED,
     };
   }
   if (state.status === 'none') return state;
@@ -236,8 +287,11 @@ function evolve(state: ScanState, event: ScanEvent): ScanState {
     case 'ScanStarted':
       return { ...state, status: 'running', startedAt: event.data.startedAt };
     case 'ScanProgressed':
-    case 'FindingsReported':
       return state;
+    case 'FindingsReported':
+      return event.data.attempt === state.attempt
+        ? { ...state, reported: withBatch(state.reported, event.data.batch, event.data.findings) }
+        : state;
     case 'ScanCompleted':
       return { ...state, status: 'completed' };
     case 'ScanFailed':
@@ -245,7 +299,7 @@ function evolve(state: ScanState, event: ScanEvent): ScanState {
     case 'ScanCancelled':
       return { ...state, status: 'cancelled' };
     case 'ScanRetried':
-      return { ...state, status: 'pending', attempt: event.data.attempt, startedAt: null };
+      return { ...state, status: 'pending', attempt: event.data.attempt, startedAt: null, reported: NOTHING_REPORTED };
     default:
       return assertNever(event);
   }

@@ -52,13 +52,22 @@ export const ScanProgressed = z.object({
   }),
 });
 
+/**
+ * One bounded batch of a scan's findings (schema version 2), each with its identity.
+ * A scan reports its findings in batches 0, 1, … before it completes, so that no
+ * event and no bus message grows with the size of a scan. Version 1 (before the
+ * plug-ins) carried every finding and the scan_result in one event; the upcaster in
+ * scan.upcasters.ts reads it as batch 0 with `scanResult`.
+ */
 export const FindingsReported = z.object({
   type: z.literal('FindingsReported'),
   data: z.object({
     ...ids,
     attempt: z.number().int().min(1),
+    batch: z.number().int().min(0),
     findings: z.array(Finding),
-    scanResult: z.record(z.string(), z.unknown()),
+    /** Only in version-1 events: the scan_result (now in ScanCompleted). */
+    scanResult: z.record(z.string(), z.unknown()).optional(),
     reportedAt: z.string(),
   }),
 });
@@ -73,6 +82,12 @@ export const ScanCompleted = z.object({
     vulnerabilitiesFound: z.number().int().min(0),
     byRisk: z.record(z.string(), z.number().int().min(0)),
     durationMs: z.number().min(0),
+    /** Findings in all batches (absent in events written before batches). */
+    findingsCount: z.number().int().min(0).optional(),
+    /** How many FindingsReported batches the attempt wrote (absent before batches). */
+    batches: z.number().int().min(0).optional(),
+    /** The scanner's typed result (absent before batches: it was in FindingsReported). */
+    scanResult: z.record(z.string(), z.unknown()).optional(),
     completedAt: z.string(),
   }),
 });

@@ -31,12 +31,18 @@ export interface ScanSummary {
 export function summarize(findings: readonly Pick<Finding, 'risk'>[]): ScanSummary {
   const counts: Record<Risk, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
   for (const finding of findings) counts[finding.risk] += 1;
+  return summarizeCounts(counts);
+}
+
+/** The same summary from counts per risk (a scan reported in batches keeps only counts). */
+export function summarizeCounts(counts: Readonly<Record<Risk, number>>): ScanSummary {
+  const total = RISKS.reduce((sum, risk) => sum + counts[risk], 0);
   const riskLevel = RISKS.find((risk) => risk !== 'info' && counts[risk] > 0) ?? 'info';
   const penalty = RISKS.reduce((sum, risk) => sum + counts[risk] * RISK_WEIGHTS[risk], 0);
   return {
     riskLevel,
     securityScore: Math.max(0, 100 - penalty),
-    vulnerabilitiesFound: findings.length - counts.info,
+    vulnerabilitiesFound: total - counts.info,
     byRisk: Object.fromEntries(RISKS.map((risk) => [RISK_LABELS[risk], counts[risk]])),
   };
 }

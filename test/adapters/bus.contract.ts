@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Bus, BusMessage } from '../../adapters/ports.js';
+import { MAX_MESSAGE_BYTES, MessageTooLargeError, type Bus, type BusMessage } from '../../adapters/ports.js';
 import { deferred, sleep, waitFor, within } from '../support/waitFor.js';
 
 export interface BusUnderTest {
@@ -47,6 +47,28 @@ export function busContract(name: string, create: () => Promise<BusUnderTest>): 
       const byNumber = (a: BusMessage, b: BusMessage): number => numberOf(a) - numberOf(b);
       expect([...first].sort(byNumber)).toEqual(published);
       expect([...second].sort(byNumber)).toEqual(published);
+    });
+
+    it('refuses a message over the size budget alone: publishes sent at the same time are delivered', async () => {
+      const received: BusMessage[] = [];
+      await bus.subscribe(topic, unique('group'), async (m) => void received.push(m));
+      const big: BusMessage = { key: 'scan-big', value: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } };
+      // Near the budget each: merged into one request they would exceed it together.
+      const near = (n: number): BusMessage => ({
+        key: `scan-${n}`,
+        value: { n, blob: 'y'.repeat(MAX_MESSAGE_BYTES - 200) },
+      });
+      const outcomes = await Promise.allSettled([
+        bus.publish(topic, [message('scan-a', 1)]),
+        bus.publish(topic, [big]),
+        bus.publish(topic, [near(2)]),
+        bus.publish(topic, [near(3)]),
+        bus.publish(topic, [message('scan-b', 4)]),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(MessageTooLargeError);
+      await waitFor(() => expect(received).toHaveLength(4), 20_000);
+      expect(received.map(numberOf).sort()).toEqual([1, 2, 3, 4]);
     });
 
     it('splits the messages between the members of a group, each handled once', async () => {

@@ -424,7 +424,7 @@ describe.skipIf(needsEmbedded)('the SSRF guard at scan time', () => {
       ...nmapScanner,
       loadRunner: async () => async (input) => {
         calls.push(input);
-        return { findings: [], scanResult: {} };
+        return { findings: [], scanResult: { open_ports: [], host_info: { status: 'up', latency: null }, hosts: [] } };
       },
     };
     const strict = await testRuntime(

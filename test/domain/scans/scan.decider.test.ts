@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, scanDecider } from '../../../domain/scans/scan.decider.js';
 import type { ScanEvent } from '../../../domain/scans/scan.events.js';
 import { summarize } from '../../../domain/scans/scoring.js';
-import { identify, type Finding } from '../../../domain/shared/finding.js';
+import { findingFingerprint, identify, type Finding } from '../../../domain/shared/finding.js';
 import { deciderSpec } from '../../support/deciderSpec.js';
 
 const spec = deciderSpec(scanDecider);
@@ -69,16 +69,31 @@ describe('scan decider', () => {
     spec.given([requested, queued()]).when({ type: 'StartScan', attempt: 2, workerId: 'w1', now: T1 }).then([]);
   });
 
-  it('completion records the findings and the shared summary', () => {
-    const findings = [finding('high'), finding('info'), finding('medium')];
+  it('findings arrive in batches, each with its identity; completion sums them up', () => {
+    const raw = [finding('high'), finding('info'), finding('medium')].map(({ fingerprint: _f, ...rest }) => rest);
+    const identified = [finding('high'), finding('info'), finding('medium')];
+    const running = [requested, queued(), started()];
+    const batch0: ScanEvent = {
+      type: 'FindingsReported',
+      data: { ...ids, attempt: 1, batch: 0, findings: identified.slice(0, 2), reportedAt: T2 },
+    };
+    const batch1: ScanEvent = {
+      type: 'FindingsReported',
+      data: { ...ids, attempt: 1, batch: 1, findings: identified.slice(2), reportedAt: T2 },
+    };
     spec
-      .given([requested, queued(), started()])
-      .when({ type: 'CompleteScan', attempt: 1, findings, scanResult: { open_ports: [] }, now: T2 })
+      .given(running)
+      .when({ type: 'ReportFindings', attempt: 1, batch: 0, findings: raw.slice(0, 2), now: T2 })
+      .then([batch0]);
+    // The same batch again (at-least-once delivery) changes nothing.
+    spec
+      .given([...running, batch0])
+      .when({ type: 'ReportFindings', attempt: 1, batch: 0, findings: raw.slice(0, 2), now: T2 })
+      .then([]);
+    spec
+      .given([...running, batch0, batch1])
+      .when({ type: 'CompleteScan', attempt: 1, findingsCount: 3, batches: 2, scanResult: { open_ports: [] }, now: T2 })
       .then([
-        {
-          type: 'FindingsReported',
-          data: { ...ids, attempt: 1, findings, scanResult: { open_ports: [] }, reportedAt: T2 },
-        },
         {
           type: 'ScanCompleted',
           data: {
@@ -89,21 +104,68 @@ describe('scan decider', () => {
             vulnerabilitiesFound: 2,
             byRisk: { Critical: 0, High: 1, Medium: 1, Low: 0, Informational: 1 },
             durationMs: 60_000,
+            findingsCount: 3,
+            batches: 2,
+            scanResult: { open_ports: [] },
             completedAt: T2,
           },
         },
       ]);
   });
 
+  it('identities: target + scanner + rule + location; the same weakness twice in a batch is one finding', () => {
+    const raw = { ...finding('high'), engine: 'secably-tls' };
+    const { fingerprint: _f, ...withoutId } = raw;
+    const events = scanDecider.decide(
+      {
+        type: 'ReportFindings',
+        attempt: 1,
+        batch: 0,
+        findings: [withoutId, { ...withoutId, engine: 'nmap-nse' }],
+        now: T2,
+      },
+      spec.given([requested, queued(), started()]).state,
+    );
+    const reported = events[0] as Extract<ScanEvent, { type: 'FindingsReported' }>;
+    expect(reported.data.findings).toHaveLength(1);
+    expect(reported.data.findings[0]).toMatchObject({
+      fingerprint: findingFingerprint({
+        targetId: ids.targetId,
+        scannerType: 'nmap',
+        ruleId: 'test.high',
+        location: '127.0.0.1:23/tcp',
+      }),
+      sources: [{ engine: 'nmap-nse', rule_id: 'test.high' }],
+    });
+  });
+
+  it('a completion that does not match the batches received fails the scan (refunded)', () => {
+    const batch0: ScanEvent = {
+      type: 'FindingsReported',
+      data: { ...ids, attempt: 1, batch: 0, findings: [finding('low')], reportedAt: T2 },
+    };
+    const [failed] = scanDecider.decide(
+      { type: 'CompleteScan', attempt: 1, findingsCount: 5, batches: 2, scanResult: {}, now: T2 },
+      spec.given([requested, queued(), started(), batch0]).state,
+    );
+    expect(failed).toMatchObject({ type: 'ScanFailed', data: { code: 'report_incomplete' } });
+  });
+
   it('late or duplicate reports change nothing once the scan has ended', () => {
     const history = [requested, queued(), started()];
     const after = history.reduce(scanDecider.evolve, scanDecider.initialState());
-    const completion = scanDecider.decide(
-      { type: 'CompleteScan', attempt: 1, findings: [], scanResult: {}, now: T2 },
-      after,
-    );
+    const complete = {
+      type: 'CompleteScan' as const,
+      attempt: 1,
+      findingsCount: 0,
+      batches: 0,
+      scanResult: {},
+      now: T2,
+    };
+    const completion = scanDecider.decide(complete, after);
     const done = [...history, ...completion];
-    spec.given(done).when({ type: 'CompleteScan', attempt: 1, findings: [], scanResult: {}, now: T2 }).then([]);
+    spec.given(done).when(complete).then([]);
+    spec.given(done).when({ type: 'ReportFindings', attempt: 1, batch: 0, findings: [], now: T2 }).then([]);
     spec.given(done).when({ type: 'FailScan', attempt: 1, code: 'x', reason: 'y', now: T2 }).then([]);
     spec.given(done).when({ type: 'ReportProgress', attempt: 1, percent: 50, phase: 'x', now: T2 }).then([]);
     spec.given(done).when({ type: 'RetryScan', attempt: 1, reason: 'lost', now: T2 }).then([]);
@@ -142,7 +204,7 @@ describe('scan decider', () => {
     // Reports from the lost attempt 1 are ignored now.
     spec
       .given([requested, queued(), started(), retried])
-      .when({ type: 'CompleteScan', attempt: 1, findings: [], scanResult: {}, now: T2 })
+      .when({ type: 'CompleteScan', attempt: 1, findingsCount: 0, batches: 0, scanResult: {}, now: T2 })
       .then([]);
     spec
       .given([requested, queued(), started(), retried, queued(2), started(2)])

@@ -203,9 +203,11 @@ describe.skipIf(!nmapAvailable)(nmapAvailable ? realScans : `${realScans} (skipp
       expect(Date.now() - started).toBeLessThan(15_000 + 2_000 + 3_000);
       expect(pid).toBeTypeOf('number');
       expect(pidAlive(pid as number)).toBe(false);
-      // nmap's progress arrived while it ran (from <taskprogress> on stdout).
-      expect(progress.map((p) => p.phase)).toEqual(['starting', 'Service scan']);
-      expect(progress[1]?.percent).toBeGreaterThanOrEqual(60);
+      // nmap's progress arrived while it ran (from <taskprogress> on stdout): the connect scan's
+      // when the machine is slow enough for nmap to report it, else the service scan's.
+      expect(progress[0]?.phase).toBe('starting');
+      expect(['Connect Scan', 'Service scan']).toContain(progress[1]?.phase);
+      expect(progress[1]?.percent).toBeGreaterThan(0);
     },
   );
 
