@@ -1,4 +1,3 @@
-import { EVENT_VERSIONS } from '../domain/events.js';
 /**
  * Writes docs/events.md: the message envelope of the public `secably.events.v1`
  * topic and one JSON Schema per event type, generated from the zod schemas in
@@ -14,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { AccountEvent } from '../domain/accounts/account.events.js';
 import { EmailEvent, UserEvent } from '../domain/accounts/user.events.js';
+import { EVENT_VERSIONS } from '../domain/events.js';
 import { IdempotencyEvent } from '../domain/idempotency/idempotency.events.js';
 import { ScanEvent } from '../domain/scans/scan.events.js';
 import { TargetEvent } from '../domain/targets/target.events.js';
