@@ -57,10 +57,11 @@ describe('compose.yaml', () => {
 });
 
 describe('Dockerfile', () => {
-  it("installs the Debian packages the scanner plug-ins declare, derived from the registry (no per-scanner edit)", () => {
+  it('installs the Debian packages the scanner plug-ins declare, derived from the registry (no per-scanner edit)', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain("import('./dist/scanners/registry.js')");
     expect(dockerfile).toMatch(/apt-get install[^\n]*\$\(cat \/tmp\/debian-packages\.txt\)/);
-    for (const scanner of ['nmap', 'sslyze', 'zap', 'nuclei', 'openvas']) expect(dockerfile).not.toContain(` ${scanner} `);
+    for (const scanner of ['nmap', 'sslyze', 'zap', 'nuclei', 'openvas'])
+      expect(dockerfile).not.toContain(` ${scanner} `);
   });
 });
