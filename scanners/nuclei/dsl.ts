@@ -24,7 +24,7 @@
  * response lacks is an evaluation error, and an expression that errors is false
  * (as in nuclei, where a missing parameter fails the expression).
  */
-import { compileRegex, type CompiledRegex } from './regex.js';
+import { compileRegex, RegexError, type CompiledRegex } from './regex.js';
 
 export type DslValue = string | number | boolean;
 
@@ -236,7 +236,12 @@ export function parseDsl(source: string): DslNode {
         if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') {
           throw new DslError('regex() takes its pattern as a string literal, e.g. regex("[0-9]+", body)');
         }
-        return { kind: 'call', name: 'regex', args, regex: compileRegex(pattern.value) };
+        try {
+          return { kind: 'call', name: 'regex', args, regex: compileRegex(pattern.value) };
+        } catch (error) {
+          if (error instanceof RegexError) throw new DslError(error.message);
+          throw error;
+        }
       }
       return { kind: 'call', name: name as DslFunctionName, args };
     }

@@ -344,9 +344,14 @@ export async function runTemplates(input: RunTemplatesInput): Promise<TemplateSc
  * port 80 does not answer at all (then `https://<name>` on 443). A URL target
  * names its origin itself.
  */
-export async function chooseOrigin(address: string, hostname: string, signal: AbortSignal): Promise<HttpOrigin> {
-  const http: HttpOrigin = { scheme: 'http', hostname: hostname.toLowerCase(), port: 80 };
-  const https: HttpOrigin = { ...http, scheme: 'https', port: 443 };
+export async function chooseOrigin(
+  address: string,
+  hostname: string,
+  signal: AbortSignal,
+  ports: { readonly http: number; readonly https: number } = { http: 80, https: 443 },
+): Promise<HttpOrigin> {
+  const http: HttpOrigin = { scheme: 'http', hostname: hostname.toLowerCase(), port: ports.http };
+  const https: HttpOrigin = { ...http, scheme: 'https', port: ports.https };
   const client = createHttpClient({ origin: http, address, signal, maxRequests: 1, requestTimeoutMs: 10_000 });
   try {
     const response = await client.request({ url: '/' });
@@ -356,7 +361,7 @@ export async function chooseOrigin(address: string, hostname: string, signal: Ab
         const next = new URL(location, formatOrigin(http));
         const nextHost = next.hostname.replace(/^\[|\]$/g, '').toLowerCase();
         if (next.protocol === 'https:' && nextHost === http.hostname) {
-          return { ...https, port: next.port ? Number(next.port) : 443 };
+          return { ...https, port: next.port ? Number(next.port) : ports.https };
         }
       } catch {
         /* not a URL: stay on http */

@@ -217,7 +217,7 @@ const TextList = (max: number) =>
 
 /** A comma-separated string or a list (author, tags, cve-id, cwe-id). */
 const CommaList = z
-  .union([z.string(), z.array(Text)], { error: 'must be a string or a list of strings' })
+  .union([Text, z.array(Text)], { error: 'must be a string or a list of strings' })
   .transform((value) =>
     (Array.isArray(value) ? value : value.split(','))
       .map((s) => s.trim())
@@ -226,7 +226,7 @@ const CommaList = z
 
 /** A string or a list, kept whole (references may contain commas). */
 const OneOrMany = z
-  .union([z.string(), z.array(Text)], { error: 'must be a string or a list of strings' })
+  .union([Text, z.array(Text)], { error: 'must be a string or a list of strings' })
   .transform((value) => (Array.isArray(value) ? value : [value]).map((s) => s.trim()).filter((s) => s.length > 0));
 
 const Condition = z.enum(['and', 'or'], { error: 'must be "and" or "or"' });
