@@ -8,6 +8,7 @@ import { identifyCaller, rejectBadCredentials } from './authenticate.js';
 import { creditsRoutes } from './credits.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
+import { nucleiTemplatesRoutes } from './nucleiTemplates.routes.js';
 import { plansRoutes } from './plans.routes.js';
 import { profileRoutes } from './profile.routes.js';
 import { rateLimits } from './rateLimits.js';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', creditsRoutes(deps));
   api.route('/', scansRoutes(deps, limits));
   api.route('/', targetsRoutes(deps));
+  api.route('/', nucleiTemplatesRoutes(deps));
   app.route(BASE_PATH, api);
 
   app.notFound((c) => c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404));

@@ -1,5 +1,6 @@
 import type { Projection } from './projection.js';
 import { apiKeysProjection } from './apiKeys.projection.js';
+import { nucleiTemplatesProjection } from './nucleiTemplates.projection.js';
 import { profilesProjection } from './profiles.projection.js';
 import { scansProjection } from './scans.projection.js';
 import { targetsProjection } from './targets.projection.js';
@@ -10,4 +11,5 @@ export const allProjections: readonly Projection[] = [
   apiKeysProjection as unknown as Projection,
   targetsProjection as unknown as Projection,
   scansProjection as unknown as Projection,
+  nucleiTemplatesProjection as unknown as Projection,
 ];
