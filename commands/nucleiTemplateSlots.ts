@@ -21,7 +21,11 @@ export const loadTemplateLibrary = (deps: Pick<CommandDeps, 'store'>, userId: st
 export const takeTemplateSlot = (
   deps: CommandDeps,
   slot: { userId: string; templateId: string; nucleiTemplateId: string; limit: number | null; now: string },
-) => handleCommand(deps, streams.templateLibrary(slot.userId), templateLibraryDecider, TemplateLibraryEvent, { type: 'TakeTemplateSlot', ...slot });
+) =>
+  handleCommand(deps, streams.templateLibrary(slot.userId), templateLibraryDecider, TemplateLibraryEvent, {
+    type: 'TakeTemplateSlot',
+    ...slot,
+  });
 
 export const releaseTemplateSlot = (deps: CommandDeps, userId: string, templateId: string, now: string) =>
   handleCommand(deps, streams.templateLibrary(userId), templateLibraryDecider, TemplateLibraryEvent, {

@@ -67,20 +67,26 @@ export async function uploadNucleiTemplate(
 
   let position: number | undefined;
   try {
-    const uploaded = await handleCommand(deps, streams.template(templateId), nucleiTemplateDecider, NucleiTemplateEvent, {
-      type: 'UploadNucleiTemplate',
-      templateId,
-      userId,
-      nucleiTemplateId: template.id,
-      name: template.info.name,
-      severity: template.info.severity,
-      tags: template.info.tags,
-      yaml,
-      sha256: createHash('sha256').update(yaml).digest('hex'),
-      sizeBytes,
-      requestCount: template.requestCount,
-      now,
-    });
+    const uploaded = await handleCommand(
+      deps,
+      streams.template(templateId),
+      nucleiTemplateDecider,
+      NucleiTemplateEvent,
+      {
+        type: 'UploadNucleiTemplate',
+        templateId,
+        userId,
+        nucleiTemplateId: template.id,
+        name: template.info.name,
+        severity: template.info.severity,
+        tags: template.info.tags,
+        yaml,
+        sha256: createHash('sha256').update(yaml).digest('hex'),
+        sizeBytes,
+        requestCount: template.requestCount,
+        now,
+      },
+    );
     position = uploaded.position;
   } catch (error) {
     await releaseTemplateSlot(deps, userId, templateId, deps.clock.now().toISOString()).catch(() => undefined);

@@ -3,10 +3,7 @@ import { z } from 'zod';
 import { removeNucleiTemplate } from '../commands/removeNucleiTemplate.js';
 import { uploadNucleiTemplate } from '../commands/uploadNucleiTemplate.js';
 import { PLANS } from '../domain/accounts/plans.js';
-import {
-  NUCLEI_TEMPLATES_COLLECTION,
-  type NucleiTemplateDocument,
-} from '../projections/nucleiTemplates.projection.js';
+import { NUCLEI_TEMPLATES_COLLECTION, type NucleiTemplateDocument } from '../projections/nucleiTemplates.projection.js';
 import type { ProfileDocument } from '../projections/profiles.projection.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';

@@ -30,12 +30,16 @@ export function bundledTemplates(directory?: string): readonly LoadedTemplate[] 
   const dir = directory ?? templatesDirectory();
   const loaded: LoadedTemplate[] = [];
   const ids = new Set<string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     let template;
     try {
       template = parseTemplate(readFileSync(join(dir, file), 'utf8'));
     } catch (error) {
-      if (error instanceof TemplateError) throw new Error(`bundled template ${file}: ${error.message}`);
+      if (error instanceof TemplateError) {
+        throw new Error(`bundled template ${file}: ${error.message}`, { cause: error });
+      }
       throw error;
     }
     if (`${template.id}.yaml` !== file) throw new Error(`bundled template ${file} has id ${template.id}`);

@@ -39,7 +39,12 @@ export type DslNode =
       readonly left: DslNode;
       readonly right: DslNode;
     }
-  | { readonly kind: 'call'; readonly name: DslFunctionName; readonly args: readonly DslNode[]; readonly regex?: CompiledRegex };
+  | {
+      readonly kind: 'call';
+      readonly name: DslFunctionName;
+      readonly args: readonly DslNode[];
+      readonly regex?: CompiledRegex;
+    };
 
 /** A DSL expression that is not in the supported subset or does not parse. */
 export class DslError extends Error {
@@ -115,7 +120,9 @@ function tokenize(source: string): Token[] {
     }
     const operator = OPERATORS.find((op) => source.startsWith(op, i));
     if (!operator) {
-      throw new DslError(`unsupported character ${JSON.stringify(c)} at character ${i + 1} (operators: && || ! == != < <= > >=)`);
+      throw new DslError(
+        `unsupported character ${JSON.stringify(c)} at character ${i + 1} (operators: && || ! == != < <= > >=)`,
+      );
     }
     tokens.push({ type: 'operator', value: operator, at: i });
     i += operator.length;
@@ -213,9 +220,7 @@ export function parseDsl(source: string): DslNode {
       position++;
       const name = token.value;
       if (!(name in FUNCTIONS)) {
-        throw new DslError(
-          `unsupported DSL function "${name}" (supported: ${DSL_FUNCTIONS.join(', ')})`,
-        );
+        throw new DslError(`unsupported DSL function "${name}" (supported: ${DSL_FUNCTIONS.join(', ')})`);
       }
       const args: DslNode[] = [];
       if (!isOperator(')')) {

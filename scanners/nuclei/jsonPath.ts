@@ -8,7 +8,10 @@ export class JsonPathError extends Error {
   override name = 'JsonPathError';
 }
 
-type Step = { readonly kind: 'key'; readonly key: string } | { readonly kind: 'index'; readonly index: number } | { readonly kind: 'each' };
+type Step =
+  | { readonly kind: 'key'; readonly key: string }
+  | { readonly kind: 'index'; readonly index: number }
+  | { readonly kind: 'each' };
 
 export interface JsonPath {
   readonly source: string;
@@ -36,7 +39,9 @@ function parseSegment(source: string): Step[] {
     } else if ((match = /^\.?\[\s*\]\??/.exec(rest))) {
       steps.push({ kind: 'each' });
     } else {
-      throw new JsonPathError(`unsupported jq expression ${JSON.stringify(source)} at ${JSON.stringify(rest)}: ${HINT}`);
+      throw new JsonPathError(
+        `unsupported jq expression ${JSON.stringify(source)} at ${JSON.stringify(rest)}: ${HINT}`,
+      );
     }
     i += match[0].length;
   }

@@ -41,7 +41,13 @@ import {
   type NucleiScanResult,
   type NucleiScanStats,
 } from './nucleiResult.js';
-import { matchContext, renderPlaceholders, runOperators, type MatchContext, type TemplateVariables } from './operators.js';
+import {
+  matchContext,
+  renderPlaceholders,
+  runOperators,
+  type MatchContext,
+  type TemplateVariables,
+} from './operators.js';
 import type { CompiledTemplate, RequestSpec } from './templateParser.js';
 
 export interface TemplateScanInput {
@@ -114,9 +120,14 @@ export function templateVariables(origin: HttpOrigin, basePath: string): Templat
 }
 
 /** The request path (always starting with '/') of a request of a template. */
-export function requestPath(spec: Pick<RequestSpec, 'base' | 'rest'>, basePath: string, variables: TemplateVariables): string {
+export function requestPath(
+  spec: Pick<RequestSpec, 'base' | 'rest'>,
+  basePath: string,
+  variables: TemplateVariables,
+): string {
   const rest = renderPlaceholders(spec.rest, variables);
-  const root = (prefix: string) => (rest === '' ? prefix || '/' : rest.startsWith('?') ? `${prefix || '/'}${rest}` : `${prefix}${rest}`);
+  const root = (prefix: string) =>
+    rest === '' ? prefix || '/' : rest.startsWith('?') ? `${prefix || '/'}${rest}` : `${prefix}${rest}`;
   if (spec.base === 'RootURL') return root('');
   if (spec.base === 'BaseURL') return root(basePath);
   return rest === '/' ? basePath || '/' : `${basePath}${rest}`;

@@ -128,7 +128,11 @@ export interface MatcherOutcome {
 
 const SNIPPETS = 5;
 
-export function runMatcher(matcher: CompiledMatcher, context: MatchContext, variables: TemplateVariables): MatcherOutcome {
+export function runMatcher(
+  matcher: CompiledMatcher,
+  context: MatchContext,
+  variables: TemplateVariables,
+): MatcherOutcome {
   const outcome = (matched: boolean, snippets: string[] = []): MatcherOutcome =>
     matcher.negative ? { matched: !matched, snippets: [] } : { matched, snippets: matched ? snippets : [] };
   const and = matcher.condition === 'and';
@@ -148,7 +152,10 @@ export function runMatcher(matcher: CompiledMatcher, context: MatchContext, vari
     if (bytes === undefined) return outcome(false);
     const found = matcher.binary.filter((needle) => bytes.includes(needle));
     const matched = and ? found.length === matcher.binary.length : found.length > 0;
-    return outcome(matched, found.slice(0, SNIPPETS).map((b) => `0x${b.toString('hex')}`));
+    return outcome(
+      matched,
+      found.slice(0, SNIPPETS).map((b) => `0x${b.toString('hex')}`),
+    );
   }
   const text = partText(context, matcher.part);
   if (text === undefined) return outcome(false);
@@ -230,10 +237,9 @@ export function runOperators(
   }
   const snippets: string[] = [];
   const names: string[] = [];
-  let matched = false;
   if (block.matchers.length > 0) {
     const and = block.matchersCondition === 'and';
-    matched = and;
+    let matched = and;
     for (const matcher of block.matchers) {
       const result = runMatcher(matcher, context, variables);
       if (result.matched) {

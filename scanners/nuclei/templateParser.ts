@@ -144,7 +144,18 @@ export interface CompiledTemplate {
 // Refusals with a reason (keys outside the subset)
 // ---------------------------------------------------------------------------
 
-const OTHER_PROTOCOLS = ['dns', 'file', 'network', 'tcp', 'headless', 'ssl', 'websocket', 'whois', 'code', 'javascript'];
+const OTHER_PROTOCOLS = [
+  'dns',
+  'file',
+  'network',
+  'tcp',
+  'headless',
+  'ssl',
+  'websocket',
+  'whois',
+  'code',
+  'javascript',
+];
 
 const TOP_LEVEL_REFUSALS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
@@ -165,7 +176,8 @@ const REQUEST_REFUSALS: Readonly<Record<string, string>> = {
   attack: 'payload attack modes are not supported',
   fuzzing: 'fuzzing is not supported',
   analyzer: 'fuzzing analyzers are not supported',
-  'req-condition': 'req-condition (matching across several responses) is not supported: each response is matched on its own',
+  'req-condition':
+    'req-condition (matching across several responses) is not supported: each response is matched on its own',
   'cookie-reuse': 'cookie-reuse is not supported: requests are independent',
   'disable-cookie': 'cookie options are not supported: requests carry no cookies',
   race: 'race requests are not supported',
@@ -219,9 +231,7 @@ const TextList = (max: number) =>
 const CommaList = z
   .union([Text, z.array(Text)], { error: 'must be a string or a list of strings' })
   .transform((value) =>
-    (Array.isArray(value) ? value : value.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
+    (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
   );
 
 /** A string or a list, kept whole (references may contain commas). */
@@ -370,7 +380,9 @@ function placeholderProblems(text: string): string[] {
     } else if (/\(/.test(name)) {
       problems.push(`{{${name}}}: helper functions in placeholders are not supported`);
     } else {
-      problems.push(`unsupported placeholder {{${name}}} (supported: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')})`);
+      problems.push(
+        `unsupported placeholder {{${name}}} (supported: ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')})`,
+      );
     }
   }
   return problems;
@@ -449,7 +461,8 @@ export function parseTemplate(yamlText: string, options: ParseOptions = {}): Com
       refuseIn('extractors', EXTRACTOR_REFUSALS);
     });
   }
-  if ('http' in object && 'requests' in object) issue([], 'use http or requests (its older name), not both', 'requests');
+  if ('http' in object && 'requests' in object)
+    issue([], 'use http or requests (its older name), not both', 'requests');
   if (!('http' in object) && !('requests' in object) && issues.length === 0) {
     issue([], 'the template has no http requests (only the http protocol is supported)');
   }
@@ -538,7 +551,11 @@ function checkHeaders(
     }
     for (const problem of placeholderProblems(value)) issue(path, problem, name);
     if (name.toLowerCase() === 'host' && !/^\{\{\s*(Hostname|Host)\s*\}\}$/.test(value.trim())) {
-      issue(path, "a Host header can only be {{Hostname}} or {{Host}}: a template only talks to the scan's target", name);
+      issue(
+        path,
+        "a Host header can only be {{Hostname}} or {{Host}}: a template only talks to the scan's target",
+        name,
+      );
       continue;
     }
     if (['content-length', 'transfer-encoding', 'connection'].includes(name.toLowerCase())) continue; // the client sets them
@@ -565,11 +582,7 @@ function splitPath(path: string): { base: 'BaseURL' | 'RootURL'; rest: string } 
 }
 
 /** Parses one raw request: request line, headers, blank line, body. */
-function parseRaw(
-  text: string,
-  path: readonly (string | number)[],
-  issue: Issue,
-): RequestSpec | undefined {
+function parseRaw(text: string, path: readonly (string | number)[], issue: Issue): RequestSpec | undefined {
   const lines = text.replace(/^\s*\n/, '').split(/\r?\n/);
   const requestLine = (lines.shift() ?? '').trim();
   const match = /^([A-Za-z]{1,20})\s+(\S+)(?:\s+HTTP\/\d(?:\.\d)?)?$/.exec(requestLine);
@@ -686,7 +699,8 @@ const FIELDS_OF: Readonly<Record<RawMatcher['type'], string>> = {
 
 function checkPart(part: string | undefined, path: readonly (string | number)[], issue: Issue): string {
   const value = (part ?? 'body').trim().toLowerCase();
-  if (!PART.test(value)) issue(path, `part "${part}" is not a response part (body, header, all, response, status or a header name)`, 'part');
+  if (!PART.test(value))
+    issue(path, `part "${part}" is not a response part (body, header, all, response, status or a header name)`, 'part');
   return value === 'all_headers' ? 'header' : value;
 }
 
@@ -706,11 +720,7 @@ function compileRegexes(list: readonly string[], path: readonly (string | number
 /** DSL fields a response offers (headers are looked up by name too). */
 const DSL_FIELDS = new Set(['body', 'status_code', 'content_length', 'all_headers', 'header', 'response']);
 
-function compileMatcher(
-  m: RawMatcher,
-  path: readonly (string | number)[],
-  issue: Issue,
-): CompiledMatcher | undefined {
+function compileMatcher(m: RawMatcher, path: readonly (string | number)[], issue: Issue): CompiledMatcher | undefined {
   const wanted = FIELDS_OF[m.type];
   for (const [type, field] of Object.entries(FIELDS_OF)) {
     if (type !== m.type && field in m) issue(path, `${field} is not used by a ${m.type} matcher`, field);
@@ -797,7 +807,8 @@ function compileExtractor(
       const regex = compileRegexes(e.regex!, [...path, 'regex'], issue);
       const group = e.group ?? 0;
       regex.forEach((r, i) => {
-        if (group > r.groupCount) issue([...path, 'regex', i], `group ${group} does not exist (the regex has ${r.groupCount})`);
+        if (group > r.groupCount)
+          issue([...path, 'regex', i], `group ${group} does not exist (the regex has ${r.groupCount})`);
       });
       return { ...common, type: 'regex', regex, group };
     }

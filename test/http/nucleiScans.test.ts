@@ -17,7 +17,9 @@ let app: HttpApp;
 beforeAll(async () => {
   app = await startHttpApp({
     routes: {
-      '/': html('<html><head><title>Shop</title></head><body>Welcome</body></html>', 200, { server: 'Apache/2.4.49 (Unix)' }),
+      '/': html('<html><head><title>Shop</title></head><body>Welcome</body></html>', 200, {
+        server: 'Apache/2.4.49 (Unix)',
+      }),
       '/.env': text('APP_ENV=production\nDB_PASSWORD=hunter2\nAPP_KEY=base64:abc\n'),
       '/.git/config': text('[core]\n\trepositoryformatversion = 0\n\tbare = false\n'),
       '/internal/status': text('build: 1.2.3-internal\nowner: platform-team\n'),
@@ -136,7 +138,8 @@ describe('users’ own nuclei templates', () => {
 
   it('refuses bad YAML and unsupported features with a 400 naming the line and key', async () => {
     const { access } = await registerAndLogin(rt);
-    const upload = (template: string) => rt.call('POST', '/api/v1/nuclei/templates/', { token: access, body: { template } });
+    const upload = (template: string) =>
+      rt.call('POST', '/api/v1/nuclei/templates/', { token: access, body: { template } });
 
     const broken = await upload('id: x\ninfo:\n  name: [oops\n');
     expect(broken.status).toBe(400);
@@ -145,10 +148,14 @@ describe('users’ own nuclei templates', () => {
 
     const dns = await upload(OWN_TEMPLATE('dns-too').replace('http:\n', 'dns:\n  - name: "{{FQDN}}"\nhttp:\n'));
     expect(dns.status).toBe(400);
-    expect(dns.body.details.fields.template).toEqual(['line 9: dns: the dns protocol is not supported: only http templates run here']);
+    expect(dns.body.details.fields.template).toEqual([
+      'line 9: dns: the dns protocol is not supported: only http templates run here',
+    ]);
     expect(dns.body.details.issues[0]).toEqual({ line: 9, path: 'dns', message: expect.any(String) });
 
-    const offTarget = await upload(OWN_TEMPLATE('elsewhere').replace('"{{BaseURL}}/internal/status"', '"http://169.254.169.254/latest/meta-data/"'));
+    const offTarget = await upload(
+      OWN_TEMPLATE('elsewhere').replace('"{{BaseURL}}/internal/status"', '"http://169.254.169.254/latest/meta-data/"'),
+    );
     expect(offTarget.status).toBe(400);
     expect(offTarget.body.details.fields.template[0]).toMatch(/^line 12: http\[0\]\.path\[0\]: .*absolute URL/);
 
@@ -163,7 +170,8 @@ describe('users’ own nuclei templates', () => {
 
   it('enforces the plan: size and count limits, and one template per id', async () => {
     const { access } = await registerAndLogin(rt);
-    const upload = (template: string) => rt.call('POST', '/api/v1/nuclei/templates/', { token: access, body: { template } });
+    const upload = (template: string) =>
+      rt.call('POST', '/api/v1/nuclei/templates/', { token: access, body: { template } });
     const large = await upload(`${OWN_TEMPLATE('large')}# ${'x'.repeat(17_000)}\n`);
     expect(large.status).toBe(400);
     expect(large.body).toMatchObject({ code: 'template_too_large', details: { max_template_bytes: 16384 } });
@@ -199,9 +207,16 @@ describe('nuclei scans through the API', () => {
     expect(doc.status, JSON.stringify(doc.error)).toBe('completed');
     const base = `http://app.loopback.test:${app.port}`;
     const byRule = new Map((doc.findings as any[]).map((f) => [f.rule_id, f]));
-    expect(byRule.get('nuclei.env-file-exposure')).toMatchObject({ risk: 'high', location: `${base}/.env`, engine: 'nuclei' });
+    expect(byRule.get('nuclei.env-file-exposure')).toMatchObject({
+      risk: 'high',
+      location: `${base}/.env`,
+      engine: 'nuclei',
+    });
     expect(byRule.get('nuclei.git-config-exposure')).toMatchObject({ location: `${base}/.git/config` });
-    expect(byRule.get('nuclei.apache-httpd-cve-2021-41773')).toMatchObject({ cve: ['CVE-2021-41773'], location: `${base}/` });
+    expect(byRule.get('nuclei.apache-httpd-cve-2021-41773')).toMatchObject({
+      cve: ['CVE-2021-41773'],
+      location: `${base}/`,
+    });
     expect(byRule.get('nuclei.user.acme-internal-status')).toMatchObject({
       risk: 'medium',
       location: `${base}/internal/status`,
@@ -228,7 +243,12 @@ describe('nuclei scans through the API', () => {
     expect(scanResult.stats.templates_run).toBe(scanResult.templates.bundled + 1);
 
     const scan = await rt.call('GET', `/api/v1/scans/${scanId}/`, { token: access });
-    expect(scan.body).toMatchObject({ status: 'completed', scanner_type: 'nuclei', scan_type: 'quick', risk_level: 'critical' });
+    expect(scan.body).toMatchObject({
+      status: 'completed',
+      scanner_type: 'nuclei',
+      scan_type: 'quick',
+      risk_level: 'critical',
+    });
     expect(scan.body.scan_config.templates).toEqual([uploaded.body.id]);
   });
 
@@ -251,12 +271,17 @@ describe('nuclei scans through the API', () => {
       body: { target_id: other.targetId, scanner_type: 'nuclei', scan_config: { scan_mode: 'full', templates: [id] } },
     });
     expect(run.status).toBe(400);
-    expect(run.body.details.fields['scan_config.templates.0']).toEqual([`template ${id} not found among your nuclei templates`]);
+    expect(run.body.details.fields['scan_config.templates.0']).toEqual([
+      `template ${id} not found among your nuclei templates`,
+    ]);
     expect(await balance(other.access)).toBe(3);
 
     const smuggled = await rt.call('POST', '/api/v1/nuclei/scan/', {
       token: other.access,
-      body: { target_id: other.targetId, scan_config: { template_snapshots: [{ id, template_id: 'x', sha256: 'x', yaml: 'x' }] } },
+      body: {
+        target_id: other.targetId,
+        scan_config: { template_snapshots: [{ id, template_id: 'x', sha256: 'x', yaml: 'x' }] },
+      },
     });
     expect(smuggled.status).toBe(400);
     expect(await balance(other.access)).toBe(3);

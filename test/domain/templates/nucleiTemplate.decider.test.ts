@@ -42,7 +42,10 @@ describe('nuclei template decider', () => {
       uploadedAt: AT,
     },
   };
-  const removed: NucleiTemplateEvent = { type: 'NucleiTemplateRemoved', data: { templateId: T, userId: OWNER, removedAt: LATER } };
+  const removed: NucleiTemplateEvent = {
+    type: 'NucleiTemplateRemoved',
+    data: { templateId: T, userId: OWNER, removedAt: LATER },
+  };
 
   it('uploads a new template', () => {
     spec.given([]).when(upload).then([uploaded]);
@@ -60,7 +63,10 @@ describe('nuclei template decider', () => {
   it('another user, an unknown or a removed template: not found', () => {
     spec.given([uploaded]).when({ type: 'RemoveNucleiTemplate', userId: OTHER, now: LATER }).thenThrows('not_found');
     spec.given([]).when({ type: 'RemoveNucleiTemplate', userId: OWNER, now: LATER }).thenThrows('not_found');
-    spec.given([uploaded, removed]).when({ type: 'RemoveNucleiTemplate', userId: OWNER, now: LATER }).thenThrows('not_found');
+    spec
+      .given([uploaded, removed])
+      .when({ type: 'RemoveNucleiTemplate', userId: OWNER, now: LATER })
+      .thenThrows('not_found');
   });
 });
 
@@ -84,7 +90,10 @@ describe('template library decider (count limit and unique ids per account)', ()
   });
 
   it('takes a slot while under the limit', () => {
-    spec.given([taken('a', 'check-a')]).when(take('b', 'check-b')).then([taken('b', 'check-b')]);
+    spec
+      .given([taken('a', 'check-a')])
+      .when(take('b', 'check-b'))
+      .then([taken('b', 'check-b')]);
   });
 
   it('refuses at the limit, with the figures', () => {
@@ -95,17 +104,32 @@ describe('template library decider (count limit and unique ids per account)', ()
   });
 
   it('a released slot can be taken again; null means unlimited', () => {
-    spec.given([taken('a', 'check-a'), taken('b', 'check-b'), released('a')]).when(take('c', 'check-c')).then([taken('c', 'check-c')]);
-    spec.given([taken('a', 'check-a'), taken('b', 'check-b')]).when(take('c', 'check-c', null)).then([taken('c', 'check-c')]);
+    spec
+      .given([taken('a', 'check-a'), taken('b', 'check-b'), released('a')])
+      .when(take('c', 'check-c'))
+      .then([taken('c', 'check-c')]);
+    spec
+      .given([taken('a', 'check-a'), taken('b', 'check-b')])
+      .when(take('c', 'check-c', null))
+      .then([taken('c', 'check-c')]);
   });
 
   it('refuses a second template with the same id', () => {
-    spec.given([taken('a', 'check-a')]).when(take('b', 'check-a')).thenThrows('template_id_taken');
-    spec.given([taken('a', 'check-a'), released('a')]).when(take('b', 'check-a')).then([taken('b', 'check-a')]);
+    spec
+      .given([taken('a', 'check-a')])
+      .when(take('b', 'check-a'))
+      .thenThrows('template_id_taken');
+    spec
+      .given([taken('a', 'check-a'), released('a')])
+      .when(take('b', 'check-a'))
+      .then([taken('b', 'check-a')]);
   });
 
   it('taking or releasing twice changes nothing', () => {
-    spec.given([taken('a', 'check-a')]).when(take('a', 'check-a')).then([]);
+    spec
+      .given([taken('a', 'check-a')])
+      .when(take('a', 'check-a'))
+      .then([]);
     spec.given([]).when({ type: 'ReleaseTemplateSlot', userId: OWNER, templateId: 'a', now: LATER }).then([]);
     spec
       .given([taken('a', 'check-a')])

@@ -78,14 +78,20 @@ const CATCH_ALL_HTML = `<!DOCTYPE html><html><head><title>Acme</title></head><bo
 
 const LOOK_ALIKE_APPS: Readonly<Record<string, App>> = {
   'a single-page app answering 200 with the same page for every path': { fallback: html(CATCH_ALL_HTML) },
-  'a 404 page echoing the path': { fallback: (request) => html(`<html><body>Cannot GET ${request.url}</body></html>`, 404) },
+  'a 404 page echoing the path': {
+    fallback: (request) => html(`<html><body>Cannot GET ${request.url}</body></html>`, 404),
+  },
   'a 200 page echoing the path': {
     fallback: (request) => html(`<html><body><h1>Search results for ${request.url}</h1></body></html>`),
   },
   'a plain-text 200 echoing the path': { fallback: (request) => text(`No such page: ${request.url}\n`) },
   'an API answering JSON for every path': { fallback: json({ status: 'ok', data: [] }) },
   'every path redirected to a login page': {
-    routes: { '/login': html('<html><head><title>Sign in</title></head><body><form><input name="password"></form></body></html>') },
+    routes: {
+      '/login': html(
+        '<html><head><title>Sign in</title></head><body><form><input name="password"></form></body></html>',
+      ),
+    },
     fallback: { status: 302, headers: { location: '/login' }, body: '' },
   },
 };

@@ -71,7 +71,12 @@ describe('DSL', () => {
 });
 
 describe('json extractor paths (jq subset)', () => {
-  const document = { version: { number: '7.10.2' }, items: [{ name: 'a' }, { name: 'b' }], 'odd-key': [1, 2, 3], flag: true };
+  const document = {
+    version: { number: '7.10.2' },
+    items: [{ name: 'a' }, { name: 'b' }],
+    'odd-key': [1, 2, 3],
+    flag: true,
+  };
   it.each([
     ['.version.number', ['7.10.2']],
     ['.items[].name', ['a', 'b']],

@@ -6,7 +6,8 @@ import { ScanConfigRefusal, type PrepareContext } from '../../../scanners/shared
 const OWNER = 'user-1';
 const MINE = '11111111-1111-4111-8111-111111111111';
 const THEIRS = '22222222-2222-4222-8222-222222222222';
-const yaml = 'id: mine\ninfo:\n  name: Mine\n  author: me\nhttp:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: status\n        status: [200]\n';
+const yaml =
+  'id: mine\ninfo:\n  name: Mine\n  author: me\nhttp:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: status\n        status: [200]\n';
 const documents: Record<string, Record<string, unknown>> = {
   [MINE]: { user_id: OWNER, template_id: 'mine', sha256: 'abc', yaml },
   [THEIRS]: { user_id: 'user-2', template_id: 'theirs', sha256: 'def', yaml },
@@ -58,9 +59,14 @@ describe('nuclei plug-in', () => {
 
   it("refuses another account's template and an unknown one as not found", async () => {
     for (const id of [THEIRS, '33333333-3333-4333-8333-333333333333']) {
-      const refusal = await nucleiScanner.prepareConfig!({ scan_mode: 'quick', templates: [MINE, id] }, context).catch((e: unknown) => e);
+      const refusal = await nucleiScanner.prepareConfig!({ scan_mode: 'quick', templates: [MINE, id] }, context).catch(
+        (e: unknown) => e,
+      );
       expect(refusal).toBeInstanceOf(ScanConfigRefusal);
-      expect(refusal).toMatchObject({ field: 'templates.1', message: `template ${id} not found among your nuclei templates` });
+      expect(refusal).toMatchObject({
+        field: 'templates.1',
+        message: `template ${id} not found among your nuclei templates`,
+      });
     }
   });
 

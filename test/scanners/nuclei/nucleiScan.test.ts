@@ -88,16 +88,34 @@ describe('the engine never leaves the target', () => {
       },
     });
     const follow = (max: number) =>
-      user(template(`follow-${max}`, `  - path: ["{{BaseURL}}/a"]\n    redirects: true\n    max-redirects: ${max}\n    matchers:\n      - type: word\n        words: ["arrived"]\n`));
+      user(
+        template(
+          `follow-${max}`,
+          `  - path: ["{{BaseURL}}/a"]\n    redirects: true\n    max-redirects: ${max}\n    matchers:\n      - type: word\n        words: ["arrived"]\n`,
+        ),
+      );
     expect((await run([follow(2)])).findings).toHaveLength(1);
     expect((await run([follow(1)])).findings).toHaveLength(0);
-    const noRedirects = user(template('no-follow', '  - path: ["{{BaseURL}}/a"]\n    matchers:\n      - type: status\n        status: [302]\n'));
+    const noRedirects = user(
+      template(
+        'no-follow',
+        '  - path: ["{{BaseURL}}/a"]\n    matchers:\n      - type: status\n        status: [302]\n',
+      ),
+    );
     expect((await run([noRedirects])).findings).toHaveLength(1);
   });
 
   it('refuses, at load, a user template that names another host', () => {
     const loaded = loadUserTemplates([
-      { id: 'u1', template_id: 'evil', sha256: 'x', yaml: template('evil', '  - path: ["http://169.254.169.254/latest"]\n    matchers:\n      - type: status\n        status: [200]\n') },
+      {
+        id: 'u1',
+        template_id: 'evil',
+        sha256: 'x',
+        yaml: template(
+          'evil',
+          '  - path: ["http://169.254.169.254/latest"]\n    matchers:\n      - type: status\n        status: [200]\n',
+        ),
+      },
     ]);
     expect(loaded.templates).toEqual([]);
     expect(loaded.failed[0]!.error).toMatch(/absolute URL/);
@@ -105,7 +123,14 @@ describe('the engine never leaves the target', () => {
 
   it('sends Host and builds every reported URL from the target name, connecting to the address', async () => {
     app.use({ routes: { '/x': text('hello') } });
-    const { result, findings } = await run([user(template('host-check', '  - path: ["{{BaseURL}}/x"]\n    matchers:\n      - type: word\n        words: ["hello"]\n'))]);
+    const { result, findings } = await run([
+      user(
+        template(
+          'host-check',
+          '  - path: ["{{BaseURL}}/x"]\n    matchers:\n      - type: word\n        words: ["hello"]\n',
+        ),
+      ),
+    ]);
     expect(app.requests.find((r) => r.path === '/x')!.headers.host).toBe(`app.test:${app.port}`);
     expect(findings[0]!.location).toBe(`http://app.test:${app.port}/x`);
     expect(result.results[0]!['curl-command']).toContain(`'http://app.test:${app.port}/x'`);
@@ -117,7 +142,13 @@ describe('the shared request cache', () => {
   it('sends a request several templates need once, and counts the saved ones', async () => {
     app.use({ routes: { '/shared': text('one answer') } });
     const templates = [1, 2, 3].map((n) =>
-      user(template(`shared-${n}`, '  - path: ["{{BaseURL}}/shared"]\n    matchers:\n      - type: word\n        words: ["answer"]\n'), `ref-${n}`),
+      user(
+        template(
+          `shared-${n}`,
+          '  - path: ["{{BaseURL}}/shared"]\n    matchers:\n      - type: word\n        words: ["answer"]\n',
+        ),
+        `ref-${n}`,
+      ),
     );
     const { result, findings } = await run(templates);
     expect(findings).toHaveLength(3);
@@ -129,9 +160,24 @@ describe('the shared request cache', () => {
 
   it('does not share requests that differ in method, headers or body', async () => {
     app.use({ fallback: text('ok') });
-    const a = user(template('plain', '  - path: ["{{BaseURL}}/p"]\n    matchers:\n      - type: status\n        status: [200]\n'), 'a');
-    const b = user(template('with-header', '  - path: ["{{BaseURL}}/p"]\n    headers:\n      X-Test: 1\n    matchers:\n      - type: status\n        status: [200]\n'), 'b');
-    const c = user(template('posted', '  - method: POST\n    path: ["{{BaseURL}}/p"]\n    body: "a=1"\n    matchers:\n      - type: status\n        status: [200]\n'), 'c');
+    const a = user(
+      template('plain', '  - path: ["{{BaseURL}}/p"]\n    matchers:\n      - type: status\n        status: [200]\n'),
+      'a',
+    );
+    const b = user(
+      template(
+        'with-header',
+        '  - path: ["{{BaseURL}}/p"]\n    headers:\n      X-Test: 1\n    matchers:\n      - type: status\n        status: [200]\n',
+      ),
+      'b',
+    );
+    const c = user(
+      template(
+        'posted',
+        '  - method: POST\n    path: ["{{BaseURL}}/p"]\n    body: "a=1"\n    matchers:\n      - type: status\n        status: [200]\n',
+      ),
+      'c',
+    );
     await run([a, b, c]);
     expect(app.requests.filter((r) => r.path === '/p')).toHaveLength(3);
   });
@@ -141,7 +187,13 @@ describe('budgets, failures and cancellation', () => {
   it('stops early when the request budget is used, keeping what it found', async () => {
     app.use({ fallback: text('ok') });
     const many = Array.from({ length: 10 }, (_, n) =>
-      user(template(`t${n}`, `  - path: ["{{BaseURL}}/${n}"]\n    matchers:\n      - type: status\n        status: [200]\n`), `r${n}`),
+      user(
+        template(
+          `t${n}`,
+          `  - path: ["{{BaseURL}}/${n}"]\n    matchers:\n      - type: status\n        status: [200]\n`,
+        ),
+        `r${n}`,
+      ),
     );
     const { result, findings } = await run(many, { maxRequests: 4 });
     expect(result.stats.stopped_early).toMatch(/budget of 4 requests/);
@@ -288,7 +340,10 @@ describe('results', () => {
   it('are nuclei JSONL events with named matchers, extracted results and our counts; findings follow', async () => {
     app.use({
       routes: {
-        '/status': html('<html><b>Version 3.2.1</b> admin</html>', 200, { server: 'Demo/3.2.1', 'set-cookie': 'sid=abc; HttpOnly' }),
+        '/status': html('<html><b>Version 3.2.1</b> admin</html>', 200, {
+          server: 'Demo/3.2.1',
+          'set-cookie': 'sid=abc; HttpOnly',
+        }),
       },
     });
     const named = user(

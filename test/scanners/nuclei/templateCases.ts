@@ -17,8 +17,10 @@ export interface TemplateCase {
 const page = (title: string, body = '') =>
   html(`<!DOCTYPE html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 
-const GIT_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n[remote "origin"]\n\turl = https://git.example.com/acme/site.git\n';
-const ENV = 'APP_NAME=Shop\nAPP_ENV=production\nAPP_KEY=base64:Zm9vYmFyYmF6\nDB_HOST=10.0.0.5\nDB_PASSWORD=hunter2hunter2\n';
+const GIT_CONFIG =
+  '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n[remote "origin"]\n\turl = https://git.example.com/acme/site.git\n';
+const ENV =
+  'APP_NAME=Shop\nAPP_ENV=production\nAPP_KEY=base64:Zm9vYmFyYmF6\nDB_HOST=10.0.0.5\nDB_PASSWORD=hunter2hunter2\n';
 const PHPINFO = `<!DOCTYPE html><html><head><title>PHP 8.2.7 - phpinfo()</title></head><body><div class="center"><table><tr class="h"><td><h1 class="p">PHP Version 8.2.7</h1></td></tr></table><table><tr><td class="e">System </td><td class="v">Linux web 6.1.0 x86_64 </td></tr></table></div></body></html>`;
 const SERVER_STATUS = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN"><html><head><title>Apache Status</title></head><body><h1>Apache Server Status for localhost (via 127.0.0.1)</h1><dl><dt>Server Version: Apache/2.4.57 (Debian)</dt><dt>Server MPM: event</dt><dt>Server uptime:  2 days 3 hours</dt></dl></body></html>`;
 const ACTUATOR_ENV = {
@@ -65,7 +67,11 @@ const server = (value: string, extra: Record<string, string> = {}): Reply =>
 export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   'git-config-exposure': {
     positive: { routes: { '/.git/config': text(GIT_CONFIG) } },
-    negative: { routes: { '/.git/config': html('<html><body><pre>[core]\nbare = false</pre> (a blog post about git)</body></html>') } },
+    negative: {
+      routes: {
+        '/.git/config': html('<html><body><pre>[core]\nbare = false</pre> (a blog post about git)</body></html>'),
+      },
+    },
   },
   'git-credentials-exposure': {
     positive: { routes: { '/.git-credentials': text('https://deploy:ghp_0123456789abcdef@github.com\n') } },
@@ -73,10 +79,17 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'svn-repository-exposure': {
     positive: { routes: { '/.svn/wc.db': binary(SQLITE_HEADER) } },
-    negative: { routes: { '/.svn/wc.db': html('<html><body>SQLite format 3 explained</body></html>'), '/.svn/entries': text('12\n') } },
+    negative: {
+      routes: {
+        '/.svn/wc.db': html('<html><body>SQLite format 3 explained</body></html>'),
+        '/.svn/entries': text('12\n'),
+      },
+    },
   },
   'mercurial-repository-exposure': {
-    positive: { routes: { '/.hg/requires': text('dotencode\nfncache\ngeneraldelta\nrevlogv1\nsparserevlog\nstore\n') } },
+    positive: {
+      routes: { '/.hg/requires': text('dotencode\nfncache\ngeneraldelta\nrevlogv1\nsparserevlog\nstore\n') },
+    },
     negative: { routes: { '/.hg/requires': text('revlogv1 is a storage format\n') } },
   },
   'env-file-exposure': {
@@ -93,11 +106,20 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
     negative: { routes: { '/.DS_Store': text('Bud1') } },
   },
   'backup-archive-exposure': {
-    positive: { routes: { '/backup.zip': binary(ZIP, 'application/zip'), '/app.test.tar.gz': binary(gzipSync('x'), 'application/gzip') } },
+    positive: {
+      routes: {
+        '/backup.zip': binary(ZIP, 'application/zip'),
+        '/app.test.tar.gz': binary(gzipSync('x'), 'application/gzip'),
+      },
+    },
     negative: {
       routes: {
         '/backup.zip': html('<html><body>PK archive not found</body></html>'),
-        '/www.zip': { status: 200, headers: { 'content-type': 'text/html', 'content-encoding': 'gzip' }, body: gzipSync('<html>soft 404</html>') },
+        '/www.zip': {
+          status: 200,
+          headers: { 'content-type': 'text/html', 'content-encoding': 'gzip' },
+          body: gzipSync('<html>soft 404</html>'),
+        },
       },
     },
     findings: 2,
@@ -105,15 +127,21 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   'sql-dump-exposure': {
     positive: {
       routes: {
-        '/dump.sql': text('-- MySQL dump 10.13  Distrib 8.0.33\n--\n-- Host: localhost    Database: shop\nCREATE TABLE `users` (\n  `id` int NOT NULL\n);\nINSERT INTO `users` VALUES (1);\n'),
+        '/dump.sql': text(
+          '-- MySQL dump 10.13  Distrib 8.0.33\n--\n-- Host: localhost    Database: shop\nCREATE TABLE `users` (\n  `id` int NOT NULL\n);\nINSERT INTO `users` VALUES (1);\n',
+        ),
       },
     },
-    negative: { routes: { '/backup.sql': html('<html><body><pre>\nCREATE TABLE users (id int);\n</pre></body></html>') } },
+    negative: {
+      routes: { '/backup.sql': html('<html><body><pre>\nCREATE TABLE users (id int);\n</pre></body></html>') },
+    },
   },
   'wordpress-config-backup': {
     positive: {
       routes: {
-        '/wp-config.php.bak': text("<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_USER', 'wp' );\ndefine( 'DB_PASSWORD', 's3cret' );\n"),
+        '/wp-config.php.bak': text(
+          "<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_USER', 'wp' );\ndefine( 'DB_PASSWORD', 's3cret' );\n",
+        ),
       },
     },
     negative: { routes: { '/wp-config.php~': text('') } },
@@ -124,29 +152,52 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'phpinfo-exposure': {
     positive: { routes: { '/info.php': html(PHPINFO) } },
-    negative: { routes: { '/phpinfo.php': page('Manual: phpinfo', 'The function phpinfo() outputs PHP Version and more.') } },
+    negative: {
+      routes: { '/phpinfo.php': page('Manual: phpinfo', 'The function phpinfo() outputs PHP Version and more.') },
+    },
   },
   'apache-server-status': {
     positive: { routes: { '/server-status': html(SERVER_STATUS) } },
-    negative: { routes: { '/server-status': html('<html><body>Server status: all systems operational</body></html>') } },
+    negative: {
+      routes: { '/server-status': html('<html><body>Server status: all systems operational</body></html>') },
+    },
   },
   'apache-server-info': {
     positive: {
       routes: {
-        '/server-info': html('<html><head><title>Server Information</title></head><body><h1 style="text-align: center">Apache Server Information</h1><h2><a name="server">Server Settings</a></h2></body></html>'),
+        '/server-info': html(
+          '<html><head><title>Server Information</title></head><body><h1 style="text-align: center">Apache Server Information</h1><h2><a name="server">Server Settings</a></h2></body></html>',
+        ),
       },
     },
-    negative: { routes: { '/server-info': html('<html><body><h1>Apache Server Information</h1> is restricted</body></html>', 403) } },
+    negative: {
+      routes: {
+        '/server-info': html('<html><body><h1>Apache Server Information</h1> is restricted</body></html>', 403),
+      },
+    },
   },
   'nginx-stub-status': {
     positive: {
-      routes: { '/nginx_status': text('Active connections: 2 \nserver accepts handled requests\n 16 16 31 \nReading: 0 Writing: 1 Waiting: 1 \n') },
+      routes: {
+        '/nginx_status': text(
+          'Active connections: 2 \nserver accepts handled requests\n 16 16 31 \nReading: 0 Writing: 1 Waiting: 1 \n',
+        ),
+      },
     },
     negative: { routes: { '/nginx_status': text('Active connections: many') } },
   },
   'spring-boot-actuator-env': {
-    positive: { routes: { '/actuator/env': json(ACTUATOR_ENV, 200, { 'content-type': 'application/vnd.spring-boot.actuator.v3+json' }) } },
-    negative: { routes: { '/actuator/env': json({ status: 'UP' }), '/env': html('<html><body>activeProfiles: [] systemProperties</body></html>') } },
+    positive: {
+      routes: {
+        '/actuator/env': json(ACTUATOR_ENV, 200, { 'content-type': 'application/vnd.spring-boot.actuator.v3+json' }),
+      },
+    },
+    negative: {
+      routes: {
+        '/actuator/env': json({ status: 'UP' }),
+        '/env': html('<html><body>activeProfiles: [] systemProperties</body></html>'),
+      },
+    },
   },
   'spring-boot-actuator-heapdump': {
     positive: { routes: { '/actuator/heapdump': binary(HPROF) } },
@@ -156,7 +207,13 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
     positive: {
       routes: {
         '/actuator/httpexchanges': json({
-          exchanges: [{ timestamp: '2026-11-30T10:00:00Z', request: { uri: 'http://app.test/', method: 'GET', headers: { cookie: ['SESSION=abc'] } }, response: { status: 200 } }],
+          exchanges: [
+            {
+              timestamp: '2026-11-30T10:00:00Z',
+              request: { uri: 'http://app.test/', method: 'GET', headers: { cookie: ['SESSION=abc'] } },
+              response: { status: 200 },
+            },
+          ],
         }),
       },
     },
@@ -168,12 +225,18 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'prometheus-metrics-exposure': {
     positive: { routes: { '/metrics': text(METRICS, 200, { 'content-type': 'text/plain; version=0.0.4' }) } },
-    negative: { routes: { '/metrics': html('<html><body><h1>Metrics</h1><p># HELP is how Prometheus documents metrics</p></body></html>') } },
+    negative: {
+      routes: {
+        '/metrics': html('<html><body><h1>Metrics</h1><p># HELP is how Prometheus documents metrics</p></body></html>'),
+      },
+    },
   },
   'swagger-ui-exposure': {
     positive: {
       routes: {
-        '/swagger-ui/index.html': html('<!DOCTYPE html><html><head><title>Swagger UI</title></head><body><div id="swagger-ui"></div><script src="./swagger-ui-bundle.js"></script><script>window.ui = SwaggerUIBundle({url: "/v3/api-docs"})</script></body></html>'),
+        '/swagger-ui/index.html': html(
+          '<!DOCTYPE html><html><head><title>Swagger UI</title></head><body><div id="swagger-ui"></div><script src="./swagger-ui-bundle.js"></script><script>window.ui = SwaggerUIBundle({url: "/v3/api-docs"})</script></body></html>',
+        ),
       },
     },
     negative: { routes: { '/docs': page('Documentation', 'Read our API guide.') } },
@@ -192,24 +255,49 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
       },
     },
     negative: {
-      routes: { '/graphql': json({ errors: [{ message: 'GraphQL introspection is not allowed, but the query contained __schema or __type' }] }, 400) },
+      routes: {
+        '/graphql': json(
+          { errors: [{ message: 'GraphQL introspection is not allowed, but the query contained __schema or __type' }] },
+          400,
+        ),
+      },
     },
   },
   'django-debug-mode': {
     positive: { fallback: html(DJANGO_404, 404) },
-    negative: { fallback: html('<!doctype html><html><head><title>Not Found</title></head><body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body></html>', 404) },
+    negative: {
+      fallback: html(
+        '<!doctype html><html><head><title>Not Found</title></head><body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body></html>',
+        404,
+      ),
+    },
   },
   'rails-development-mode': {
     positive: { fallback: html(RAILS_404, 404) },
-    negative: { fallback: html("<!DOCTYPE html><html><head><title>The page you were looking for doesn't exist (404)</title></head><body><h1>The page you were looking for doesn't exist.</h1></body></html>", 404) },
+    negative: {
+      fallback: html(
+        "<!DOCTYPE html><html><head><title>The page you were looking for doesn't exist (404)</title></head><body><h1>The page you were looking for doesn't exist.</h1></body></html>",
+        404,
+      ),
+    },
   },
   'laravel-ignition-exposure': {
     positive: { routes: { '/_ignition/health-check': json({ can_execute_commands: true }) } },
     negative: { routes: { '/_ignition/health-check': html('<html><body>can_execute_commands</body></html>', 404) } },
   },
   'symfony-profiler-exposure': {
-    positive: { routes: { '/_profiler/': html('<!DOCTYPE html><html><head><title>Symfony Profiler</title></head><body><div id="header">Profiler search</div></body></html>') } },
-    negative: { routes: { '/_profiler/': html('<html><head><title>Symfony Profiler</title></head><body>Access denied</body></html>', 403) } },
+    positive: {
+      routes: {
+        '/_profiler/': html(
+          '<!DOCTYPE html><html><head><title>Symfony Profiler</title></head><body><div id="header">Profiler search</div></body></html>',
+        ),
+      },
+    },
+    negative: {
+      routes: {
+        '/_profiler/': html('<html><head><title>Symfony Profiler</title></head><body>Access denied</body></html>', 403),
+      },
+    },
   },
   'werkzeug-debugger-console': {
     positive: { routes: { '/console': html(WERKZEUG_CONSOLE) } },
@@ -217,23 +305,51 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'aspnet-trace-axd': {
     positive: {
-      routes: { '/trace.axd': html('<html><head><title>Application Trace</title></head><body><h1>Application Trace</h1><h2>Requests to this Application</h2></body></html>') },
+      routes: {
+        '/trace.axd': html(
+          '<html><head><title>Application Trace</title></head><body><h1>Application Trace</h1><h2>Requests to this Application</h2></body></html>',
+        ),
+      },
     },
     negative: {
-      routes: { '/trace.axd': html('<html><body><h2>Trace Error</h2><p>Trace.axd is not enabled in the configuration file for this application.</p></body></html>', 403) },
+      routes: {
+        '/trace.axd': html(
+          '<html><body><h2>Trace Error</h2><p>Trace.axd is not enabled in the configuration file for this application.</p></body></html>',
+          403,
+        ),
+      },
     },
   },
   'elmah-log-exposure': {
     positive: {
-      routes: { '/elmah.axd': html('<html><head><title>Error log for /LM/W3SVC/1/ROOT on WEB01 (Page #1)</title></head><body><p>Powered by ELMAH, version 1.2</p></body></html>') },
+      routes: {
+        '/elmah.axd': html(
+          '<html><head><title>Error log for /LM/W3SVC/1/ROOT on WEB01 (Page #1)</title></head><body><p>Powered by ELMAH, version 1.2</p></body></html>',
+        ),
+      },
     },
-    negative: { routes: { '/elmah.axd': html('<html><head><title>Forbidden</title></head><body>ELMAH remote access denied</body></html>', 403) } },
+    negative: {
+      routes: {
+        '/elmah.axd': html(
+          '<html><head><title>Forbidden</title></head><body>ELMAH remote access denied</body></html>',
+          403,
+        ),
+      },
+    },
   },
   'go-pprof-exposure': {
     positive: {
-      routes: { '/debug/pprof/': html('<html><head><title>/debug/pprof/</title></head><body>/debug/pprof/<br><p>Set debug=1 as a query parameter to export in legacy text format</p><br>Types of profiles available:<table></table></body></html>') },
+      routes: {
+        '/debug/pprof/': html(
+          '<html><head><title>/debug/pprof/</title></head><body>/debug/pprof/<br><p>Set debug=1 as a query parameter to export in legacy text format</p><br>Types of profiles available:<table></table></body></html>',
+        ),
+      },
     },
-    negative: { routes: { '/debug/pprof/': html('<html><head><title>Debugging Go</title></head><body>About /debug/pprof/</body></html>') } },
+    negative: {
+      routes: {
+        '/debug/pprof/': html('<html><head><title>Debugging Go</title></head><body>About /debug/pprof/</body></html>'),
+      },
+    },
   },
   'phpmyadmin-panel': {
     positive: { routes: { '/phpmyadmin/': html(PMA_LOGIN) } },
@@ -241,16 +357,34 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'adminer-panel': {
     positive: { routes: { '/adminer.php': html(ADMINER) } },
-    negative: { routes: { '/adminer.php': text(ADMINER.replace('Adminer</title>', 'x</title>').replace('adminer.org', 'example.org')) } },
+    negative: {
+      routes: {
+        '/adminer.php': text(ADMINER.replace('Adminer</title>', 'x</title>').replace('adminer.org', 'example.org')),
+      },
+    },
   },
   'tomcat-manager-panel': {
     positive: {
-      routes: { '/manager/html': html('<html><body>401 Unauthorized</body></html>', 401, { 'www-authenticate': 'Basic realm="Tomcat Manager Application"' }) },
+      routes: {
+        '/manager/html': html('<html><body>401 Unauthorized</body></html>', 401, {
+          'www-authenticate': 'Basic realm="Tomcat Manager Application"',
+        }),
+      },
     },
-    negative: { routes: { '/manager/html': html('<html><body>401</body></html>', 401, { 'www-authenticate': 'Basic realm="Intranet"' }) } },
+    negative: {
+      routes: {
+        '/manager/html': html('<html><body>401</body></html>', 401, { 'www-authenticate': 'Basic realm="Intranet"' }),
+      },
+    },
   },
   'h2-console-exposure': {
-    positive: { routes: { '/h2-console/': html('<!DOCTYPE html><html><head><title>H2 Console</title></head><frameset><frame src="login.jsp?jsessionid=abc"/></frameset></html>') } },
+    positive: {
+      routes: {
+        '/h2-console/': html(
+          '<!DOCTYPE html><html><head><title>H2 Console</title></head><frameset><frame src="login.jsp?jsessionid=abc"/></frameset></html>',
+        ),
+      },
+    },
     negative: { routes: { '/h2-console/': page('Not Found', 'H2 Console is disabled') } },
   },
   'wordpress-installer-exposed': {
@@ -342,23 +476,57 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'elasticsearch-unauthenticated': {
     positive: { routes: { '/': json(ES_ROOT) } },
-    negative: { routes: { '/': json({ error: { type: 'security_exception', reason: 'missing authentication credentials' } }, 401) } },
+    negative: {
+      routes: {
+        '/': json({ error: { type: 'security_exception', reason: 'missing authentication credentials' } }, 401),
+      },
+    },
   },
   'docker-compose-exposure': {
-    positive: { routes: { '/docker-compose.yml': text("services:\n  web:\n    image: nginx:1.25\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: example\n") } },
-    negative: { routes: { '/docker-compose.yml': html('<html><body><pre>services:\n  web:\n    image: nginx</pre></body></html>') } },
+    positive: {
+      routes: {
+        '/docker-compose.yml': text(
+          'services:\n  web:\n    image: nginx:1.25\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: example\n',
+        ),
+      },
+    },
+    negative: {
+      routes: {
+        '/docker-compose.yml': html('<html><body><pre>services:\n  web:\n    image: nginx</pre></body></html>'),
+      },
+    },
   },
   'npmrc-token-exposure': {
-    positive: { routes: { '/.npmrc': text('registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=npm_0123456789abcdef\n') } },
+    positive: {
+      routes: {
+        '/.npmrc': text(
+          'registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=npm_0123456789abcdef\n',
+        ),
+      },
+    },
     negative: { routes: { '/.npmrc': text('registry=https://registry.npmjs.org/\nsave-exact=true\n') } },
   },
   'aws-credentials-exposure': {
-    positive: { routes: { '/.aws/credentials': text('[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n') } },
+    positive: {
+      routes: {
+        '/.aws/credentials': text(
+          '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n',
+        ),
+      },
+    },
     negative: { routes: { '/.aws/credentials': text('[default]\nregion = eu-west-1\n') } },
   },
   'private-key-exposure': {
-    positive: { routes: { '/.ssh/id_rsa': text('-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n') } },
-    negative: { routes: { '/server.key': html('<html><body>Never publish -----BEGIN RSA PRIVATE KEY----- files!</body></html>') } },
+    positive: {
+      routes: {
+        '/.ssh/id_rsa': text(
+          '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n',
+        ),
+      },
+    },
+    negative: {
+      routes: { '/server.key': html('<html><body>Never publish -----BEGIN RSA PRIVATE KEY----- files!</body></html>') },
+    },
   },
   'htpasswd-exposure': {
     positive: { routes: { '/.htpasswd': text('admin:$apr1$9Jb1nYp3$K8QbW1x0Wdx0oC8o1u5uD1\n') } },
@@ -366,28 +534,72 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
   },
   'web-config-exposure': {
     positive: {
-      routes: { '/web.config': { status: 200, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <system.webServer>\n    <handlers/>\n  </system.webServer>\n</configuration>\n' } },
+      routes: {
+        '/web.config': {
+          status: 200,
+          headers: { 'content-type': 'application/xml' },
+          body: '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <system.webServer>\n    <handlers/>\n  </system.webServer>\n</configuration>\n',
+        },
+      },
     },
     negative: { routes: { '/web.config': text('<configuration>') } },
   },
   'rails-database-yml-exposure': {
-    positive: { routes: { '/config/database.yml': text('default: &default\n  adapter: postgresql\n  pool: 5\nproduction:\n  <<: *default\n  database: shop\n  password: secret\n') } },
+    positive: {
+      routes: {
+        '/config/database.yml': text(
+          'default: &default\n  adapter: postgresql\n  pool: 5\nproduction:\n  <<: *default\n  database: shop\n  password: secret\n',
+        ),
+      },
+    },
     negative: { routes: { '/config/database.yml': text('production:\n  url: <%= ENV["DATABASE_URL"] %>\n') } },
   },
   'aspnet-appsettings-exposure': {
-    positive: { routes: { '/appsettings.json': json({ ConnectionStrings: { Default: 'Server=db;Password=x' }, Logging: { LogLevel: { Default: 'Information' } }, AllowedHosts: '*' }) } },
+    positive: {
+      routes: {
+        '/appsettings.json': json({
+          ConnectionStrings: { Default: 'Server=db;Password=x' },
+          Logging: { LogLevel: { Default: 'Information' } },
+          AllowedHosts: '*',
+        }),
+      },
+    },
     negative: { routes: { '/appsettings.json': html('<html><body>"ConnectionStrings": see docs</body></html>') } },
   },
   'vscode-sftp-config-exposure': {
-    positive: { routes: { '/.vscode/sftp.json': json({ name: 'prod', host: 'ftp.example.com', protocol: 'sftp', port: 22, username: 'deploy', password: 'x', remotePath: '/var/www' }) } },
+    positive: {
+      routes: {
+        '/.vscode/sftp.json': json({
+          name: 'prod',
+          host: 'ftp.example.com',
+          protocol: 'sftp',
+          port: 22,
+          username: 'deploy',
+          password: 'x',
+          remotePath: '/var/www',
+        }),
+      },
+    },
     negative: { routes: { '/.vscode/sftp.json': json({ host: 'example' }) } },
   },
   'laravel-log-exposure': {
-    positive: { routes: { '/storage/logs/laravel.log': text('[2026-11-29 10:15:01] production.ERROR: SQLSTATE[HY000] [2002] Connection refused {"exception":"[object] (PDOException(code: 2002))"}\n') } },
+    positive: {
+      routes: {
+        '/storage/logs/laravel.log': text(
+          '[2026-11-29 10:15:01] production.ERROR: SQLSTATE[HY000] [2002] Connection refused {"exception":"[object] (PDOException(code: 2002))"}\n',
+        ),
+      },
+    },
     negative: { routes: { '/storage/logs/laravel.log': text('log rotated\n') } },
   },
   'wordpress-debug-log-exposure': {
-    positive: { routes: { '/wp-content/debug.log': text('[29-Nov-2026 10:15:01 UTC] PHP Warning:  Undefined variable $x in /var/www/html/wp-content/plugins/shop/shop.php on line 42\n') } },
+    positive: {
+      routes: {
+        '/wp-content/debug.log': text(
+          '[29-Nov-2026 10:15:01 UTC] PHP Warning:  Undefined variable $x in /var/www/html/wp-content/plugins/shop/shop.php on line 42\n',
+        ),
+      },
+    },
     negative: { routes: { '/wp-content/debug.log': text('') } },
   },
 };

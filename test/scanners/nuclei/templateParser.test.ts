@@ -101,7 +101,12 @@ http:
     expect(block.requests[1]).toMatchObject({ base: 'RootURL', rest: '/' });
     expect(block).toMatchObject({ redirects: true, maxRedirects: 3, matchersCondition: 'and' });
     expect(block.matchers.map((m) => m.type)).toEqual(['word', 'regex', 'status', 'size', 'binary', 'dsl']);
-    expect(block.matchers[0]).toMatchObject({ part: 'header', condition: 'and', caseInsensitive: true, words: ['set-cookie'] });
+    expect(block.matchers[0]).toMatchObject({
+      part: 'header',
+      condition: 'and',
+      caseInsensitive: true,
+      words: ['set-cookie'],
+    });
     expect(block.extractors.map((e) => e.type)).toEqual(['regex', 'kval', 'json']);
   });
 
@@ -186,18 +191,24 @@ describe('parseTemplate: malformed and unsupported templates, each with a clear 
     ['race', 'race: true\n', /race/],
     ['unsafe', 'unsafe: true\n', /unsafe/],
   ])('the request key %s is refused, naming it and its line', (key, yaml, message) => {
-    const issues = refusal(`${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    ${yaml}    matchers:\n      - type: status\n        status: [200]\n`);
+    const issues = refusal(
+      `${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    ${yaml}    matchers:\n      - type: status\n        status: [200]\n`,
+    );
     expect(issues[0]).toMatchObject({ line: 8, path: `http[0].${key}` });
     expect(issues[0]!.message).toMatch(message);
   });
 
   it('an unknown key anywhere is named with its line', () => {
-    const issues = refusal(`${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: status\n        status: [200]\n        colour: blue\n`);
+    const issues = refusal(
+      `${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: status\n        status: [200]\n        colour: blue\n`,
+    );
     expect(issues[0]).toEqual({ line: 11, path: 'http[0].matchers[0].colour', message: 'unsupported key "colour"' });
   });
 
   it('xpath matchers, dsl and internal extractors are refused', () => {
-    const xpath = refusal(`${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: xpath\n        xpath: ["/html"]\n`);
+    const xpath = refusal(
+      `${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: xpath\n        xpath: ["/html"]\n`,
+    );
     expect(xpath.map((i) => i.message).join(' ')).toMatch(/xpath matchers are not supported/);
     const internal = refusal(
       `${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    extractors:\n      - type: regex\n        internal: true\n        regex: [a]\n`,
@@ -228,23 +239,32 @@ describe('parseTemplate: malformed and unsupported templates, each with a clear 
   });
 
   it('invalid regexes (Go syntax, no lookarounds) are refused', () => {
-    const issues = refusal(`${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: regex\n        regex: ["(?=x)", "a("]\n`);
+    const issues = refusal(
+      `${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: regex\n        regex: ["(?=x)", "a("]\n`,
+    );
     expect(issues).toHaveLength(2);
     expect(issues[0]!.message).toMatch(/invalid regex/);
   });
 
   it('a request without matchers or extractors, or without path and raw, is refused', () => {
     expect(refusal(`${HEADER}http:\n  - path: ["{{BaseURL}}"]\n`)[0]!.message).toMatch(/needs matchers or extractors/);
-    expect(refusal(`${HEADER}http:\n  - method: GET\n    matchers:\n      - type: status\n        status: [200]\n`)[0]!.message).toMatch(/needs path or raw/);
+    expect(
+      refusal(`${HEADER}http:\n  - method: GET\n    matchers:\n      - type: status\n        status: [200]\n`)[0]!
+        .message,
+    ).toMatch(/needs path or raw/);
   });
 
   it('a matcher without its values, or with values of another type, is refused', () => {
-    const issues = refusal(`${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: word\n        regex: [a]\n`);
+    const issues = refusal(
+      `${HEADER}http:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: word\n        regex: [a]\n`,
+    );
     expect(issues.map((i) => i.message)).toEqual(['regex is not used by a word matcher', 'a word matcher needs words']);
   });
 
   it('missing id, name and author are named', () => {
-    const issues = refusal('info:\n  severity: low\nhttp:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: status\n        status: [200]\n');
+    const issues = refusal(
+      'info:\n  severity: low\nhttp:\n  - path: ["{{BaseURL}}"]\n    matchers:\n      - type: status\n        status: [200]\n',
+    );
     expect(issues.map((i) => i.path).sort()).toEqual(['id', 'info.author', 'info.name']);
   });
 
