@@ -142,6 +142,7 @@ interface Row {
   findings: number;
   found: string[];
   missed: string[];
+  rules: string[];
 }
 
 async function main() {
@@ -183,6 +184,7 @@ async function main() {
           findings: last!.findings.length,
           found: expected.filter((rule) => rules.has(rule)),
           missed: expected.filter((rule) => inMode.has(rule) && !rules.has(rule)),
+          rules: [...rules].sort(),
         });
       }
     }
@@ -209,6 +211,9 @@ async function main() {
     console.log(
       `latency ${quick[i]!.latencyMs} ms: full / quick wall = ${(median(full[i]!.wallMs) / median(quick[i]!.wallMs)).toFixed(2)}, full / quick requests sent = ${(full[i]!.sent / quick[i]!.sent).toFixed(2)}`,
     );
+  }
+  for (const row of rows.filter((r) => r.latencyMs === latencies[0])) {
+    console.log(`${row.mode} findings: ${row.rules.join(', ')}`);
   }
   if (args.json) writeFileSync(String(args.json), JSON.stringify(rows, null, 2));
 }
