@@ -67,8 +67,14 @@ export function nucleiTemplatesRoutes(deps: AppDeps) {
           fields: { template: ['This field may not be blank.'] },
         });
       }
-    } else {
+    } else if (/^application\/(.+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
       yaml = (await jsonBody(c, UploadBody)).template;
+    } else {
+      throw new ApiError(
+        415,
+        'Send the template as YAML (Content-Type: application/x-yaml) or as JSON {"template": "<yaml>"}.',
+        'unsupported_media_type',
+      );
     }
     const { templateId } = await uploadNucleiTemplate(deps, userId, yaml);
     const doc = await templates.get(templateId);

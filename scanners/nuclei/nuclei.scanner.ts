@@ -13,7 +13,7 @@ import type { ScannerRunner } from '../shared/scanner.js';
 import { templatesForMode } from './bundledTemplates.js';
 import { TemplateSnapshot, type NucleiScanConfig } from './nuclei.plugin.js';
 import type { LoadedTemplate } from './nucleiFindings.js';
-import { chooseOrigin, runTemplates } from './nucleiScan.js';
+import { chooseOrigin, DEFAULT_MAX_REQUESTS, runTemplates } from './nucleiScan.js';
 import { parseTemplate } from './templateParser.js';
 
 /** Time kept back from the job's timeout to report what was found. */
@@ -59,7 +59,11 @@ export function createRunner(): ScannerRunner {
       mode,
       signal,
       onProgress,
-      budget: { totalTimeMs: Math.max(30_000, timeoutMs - REPORT_MARGIN_MS) },
+      budget: {
+        // The user's templates get their own requests on top of the profile's budget (at most 20 × 50).
+        maxRequests: DEFAULT_MAX_REQUESTS[mode] + user.templates.reduce((n, t) => n + t.template.requestCount, 0),
+        totalTimeMs: Math.max(30_000, timeoutMs - REPORT_MARGIN_MS),
+      },
       templates: [...templatesForMode(mode), ...user.templates],
       userTemplates: user.ran,
       failed: user.failed,

@@ -165,6 +165,7 @@ describe('users’ own nuclei templates', () => {
       body: OWN_TEMPLATE('plain'),
     });
     expect(wrongType.status).toBe(415);
+    expect(wrongType.body.error).toMatch(/application\/x-yaml/);
     expect((await rt.call('GET', '/api/v1/nuclei/templates/', { token: access })).body.count).toBe(0);
   });
 
@@ -183,6 +184,76 @@ describe('users’ own nuclei templates', () => {
     const sixth = await upload(OWN_TEMPLATE('check-6'));
     expect(sixth.status).toBe(403);
     expect(sixth.body).toMatchObject({ code: 'template_limit_reached', details: { limit: 5, count: 5 } });
+  });
+});
+
+describe('the template library holds under concurrency and crashes', () => {
+  const slotsHeld = async (userId: string) => {
+    const held = new Set<string>();
+    for (const event of await rt.deps.store.readStream(`templatelibrary-${userId}`)) {
+      if (event.type === 'NucleiTemplateSlotTaken') held.add(String(event.data.templateId));
+      if (event.type === 'NucleiTemplateSlotReleased') held.delete(String(event.data.templateId));
+    }
+    return held.size;
+  };
+
+  it('of 8 concurrent uploads on the free plan, exactly 5 pass', async () => {
+    const { access, userId } = await registerAndLogin(rt);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        rt.call('POST', '/api/v1/nuclei/templates/', { token: access, body: { template: OWN_TEMPLATE(`race-${i}`) } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 403)).toHaveLength(3);
+    expect(await slotsHeld(userId)).toBe(5);
+    expect((await rt.call('GET', '/api/v1/nuclei/templates/', { token: access })).body.count).toBe(5);
+  });
+
+  it('a slot left by an upload that died is reclaimed once old; a fresh one is not', async () => {
+    const { access, userId } = await registerAndLogin(rt);
+    const orphan = (msAgo: number) => ({
+      id: rt.deps.ids.uuid(),
+      type: 'NucleiTemplateSlotTaken',
+      data: {
+        userId,
+        templateId: rt.deps.ids.uuid(),
+        nucleiTemplateId: `orphan-${msAgo}-${Math.random().toString(36).slice(2)}`,
+        takenAt: new Date(Date.now() - msAgo).toISOString(),
+      },
+    });
+    await rt.deps.store.appendToStream(`templatelibrary-${userId}`, [
+      orphan(1000),
+      orphan(1000),
+      orphan(1000),
+      orphan(1000),
+      orphan(3_600_000),
+    ]);
+    const upload = (id: string) =>
+      rt.call('POST', '/api/v1/nuclei/templates/', { token: access, body: { template: OWN_TEMPLATE(id) } });
+    expect((await upload('after-crash')).status).toBe(201);
+    expect(await slotsHeld(userId)).toBe(5);
+    expect((await upload('one-too-many')).status).toBe(403);
+  });
+
+  it('a removal that died before giving the slot back is completed by deleting again', async () => {
+    const { access, userId } = await registerAndLogin(rt);
+    const { id } = (
+      await rt.call('POST', '/api/v1/nuclei/templates/', {
+        token: access,
+        body: { template: OWN_TEMPLATE('half-removed') },
+      })
+    ).body;
+    await rt.deps.store.appendToStream(`template-${id}`, [
+      {
+        id: rt.deps.ids.uuid(),
+        type: 'NucleiTemplateRemoved',
+        data: { templateId: id, userId, removedAt: new Date().toISOString() },
+      },
+    ]);
+    expect(await slotsHeld(userId)).toBe(1);
+    expect((await rt.call('DELETE', `/api/v1/nuclei/templates/${id}/`, { token: access })).status).toBe(404);
+    expect(await slotsHeld(userId)).toBe(0);
   });
 });
 
