@@ -10,6 +10,8 @@ import { binary, html, json, text, type App, type Reply } from './httpApp.js';
 export interface TemplateCase {
   readonly positive: App;
   readonly negative: App;
+  /** More near misses, when one is not enough. */
+  readonly moreNegatives?: readonly App[];
   /** How many findings the positive app yields (default 1). */
   readonly findings?: number;
 }
@@ -418,6 +420,22 @@ export const TEMPLATE_CASES: Readonly<Record<string, TemplateCase>> = {
         '/.well-known/security.txt': text('Contact: mailto:security@example.com\nExpires: 2027-12-31T23:00:00.000Z\n'),
       },
     },
+    moreNegatives: [
+      {
+        routes: {
+          '/.well-known/security.txt': {
+            status: 301,
+            headers: { location: 'https://www.example.com/.well-known/security.txt' },
+          },
+        },
+      },
+      {
+        routes: {
+          '/.well-known/security.txt': { status: 302, headers: { location: '/security.txt' } },
+          '/security.txt': text('Contact: https://example.com/report\n'),
+        },
+      },
+    ],
   },
   'cors-reflected-origin-credentials': {
     positive: {
