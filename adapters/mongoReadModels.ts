@@ -29,6 +29,12 @@ export interface ReadModelIndex {
  */
 export const readModelIndexes: readonly ReadModelIndex[] = [
   {
+    collection: 'nuclei_templates',
+    name: 'user_created',
+    key: { user_id: 1, created_at: -1, uploaded_position: -1 },
+    serves: 'GET /nuclei/templates/: { user_id } sorted by created_at, uploaded_position desc',
+  },
+  {
     collection: 'api_keys',
     name: 'user_created',
     key: { user_id: 1, created_at: -1 },

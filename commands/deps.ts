@@ -25,4 +25,6 @@ export const streams = {
   target: (targetId: string) => `target-${targetId}`,
   scan: (scanId: string) => `scan-${scanId}`,
   idempotency: (userId: string, keyHash: string) => `idempotency-${userId}-${keyHash}`,
+  template: (templateId: string) => `template-${templateId}`,
+  templateLibrary: (userId: string) => `templatelibrary-${userId}`,
 } as const;

@@ -9,6 +9,7 @@ import { creditsRoutes } from './credits.routes.js';
 import { findingsRoutes } from './findings.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
+import { nucleiTemplatesRoutes } from './nucleiTemplates.routes.js';
 import { plansRoutes } from './plans.routes.js';
 import { profileRoutes } from './profile.routes.js';
 import { rateLimits } from './rateLimits.js';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', scansRoutes(deps, limits));
   api.route('/', targetsRoutes(deps));
   api.route('/', findingsRoutes(deps));
+  api.route('/', nucleiTemplatesRoutes(deps));
   app.route(BASE_PATH, api);
 
   app.notFound((c) => c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404));

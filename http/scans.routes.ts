@@ -95,7 +95,7 @@ function paymentRequired(error: unknown): unknown {
 const RISK_KEYS = ['Critical', 'High', 'Medium', 'Low', 'Informational'] as const;
 
 /** GET /scans/{id}/: the reference's fields, then ours. */
-export function scanView(scan: ScanDocument) {
+export function scanView(scan: ScanDocument, scanners?: ScannerRegistry) {
   return {
     id: scan._id,
     website_name: scan.website_name,
@@ -116,7 +116,7 @@ export function scanView(scan: ScanDocument) {
     target_id: scan.target_id,
     scanner_type: scan.scanner_type,
     scan_type: scan.scan_type,
-    scan_config: scan.scan_config,
+    scan_config: publicConfig(scan, scanners),
     progress: scan.progress,
     credits_used: scan.credits,
     created_at: scan.created_at,
@@ -125,6 +125,12 @@ export function scanView(scan: ScanDocument) {
     duration: scan.duration,
     error: scan.error,
   };
+}
+
+/** The scan_config as its plug-in shows it (what it added at request time stays internal). */
+function publicConfig(scan: ScanDocument, scanners: ScannerRegistry | undefined): Record<string, unknown> {
+  const plugin = scanners?.get(scan.scanner_type);
+  return plugin?.publicConfig ? plugin.publicConfig(scan.scan_config) : scan.scan_config;
 }
 
 /** A finding as the API shows it: the reference's fields first, then ours. */
@@ -286,12 +292,14 @@ export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareH
     if (query.status) filter.status = query.status;
     if (query.scanner_type) filter.scanner_type = query.scanner_type;
     if (query.target_id) filter.target_id = query.target_id;
-    return c.json(await pageOf(scans, filter, { created_at: -1, _id: -1 }, query, '/scans/', scanView));
+    return c.json(
+      await pageOf(scans, filter, { created_at: -1, _id: -1 }, query, '/scans/', (doc) => scanView(doc, deps.scanners)),
+    );
   });
 
   app.get('/scans/:id', async (c) => {
     const { userId } = requireUser(c);
-    return c.json(scanView(await ownedScan(c, userId)));
+    return c.json(scanView(await ownedScan(c, userId), deps.scanners));
   });
 
   app.post('/scans/:id/cancel', async (c) => {

@@ -1,6 +1,7 @@
 import type { AnyProjection, Projection } from './projection.js';
 import { apiKeysProjection } from './apiKeys.projection.js';
 import { findingsProjection } from './findings.projection.js';
+import { nucleiTemplatesProjection } from './nucleiTemplates.projection.js';
 import { profilesProjection } from './profiles.projection.js';
 import { scansProjection } from './scans.projection.js';
 import { targetsProjection } from './targets.projection.js';
@@ -12,4 +13,5 @@ export const allProjections: readonly AnyProjection[] = [
   targetsProjection as unknown as Projection,
   scansProjection,
   findingsProjection,
+  nucleiTemplatesProjection as unknown as Projection,
 ];

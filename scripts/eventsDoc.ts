@@ -17,6 +17,7 @@ import { EVENT_VERSIONS } from '../domain/events.js';
 import { IdempotencyEvent } from '../domain/idempotency/idempotency.events.js';
 import { ScanEvent } from '../domain/scans/scan.events.js';
 import { TargetEvent } from '../domain/targets/target.events.js';
+import { NucleiTemplateEvent, TemplateLibraryEvent } from '../domain/templates/nucleiTemplate.events.js';
 import { DOMAIN_EVENTS_TOPIC, UNPUBLISHED_FIELDS } from '../pipeline/domainEventsRelay.js';
 
 interface EventSchema {
@@ -37,6 +38,12 @@ const categories: readonly { stream: string; about: string; events: readonly Eve
     events: EmailEvent.options,
   },
   { stream: 'target-<targetId>', about: 'scan targets', events: TargetEvent.options },
+  { stream: 'template-<templateId>', about: "a user's own nuclei template", events: NucleiTemplateEvent.options },
+  {
+    stream: 'templatelibrary-<userId>',
+    about: 'which nuclei templates an account holds (count limit, unique ids)',
+    events: TemplateLibraryEvent.options,
+  },
   { stream: 'scan-<scanId>', about: 'a scan, from request to outcome', events: ScanEvent.options },
   {
     stream: 'idempotency-<userId>-<sha256 of the Idempotency-Key>',

@@ -14,6 +14,10 @@ export interface Plan {
   readonly targetsLimit: number | null;
   /** Largest range target (CIDR) in addresses: every host of a range is scanned. */
   readonly maxRangeAddresses: number;
+  /** Own nuclei templates an account may hold (POST /nuclei/templates/). */
+  readonly nucleiTemplatesLimit: number;
+  /** Largest own nuclei template, bytes of YAML (the API takes bodies up to 64 KiB). */
+  readonly nucleiTemplateMaxBytes: number;
 }
 
 export const PLANS: Readonly<Record<PlanId, Plan>> = {
@@ -25,6 +29,8 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     scanCreditsPerMonth: 0,
     targetsLimit: 5,
     maxRangeAddresses: 16,
+    nucleiTemplatesLimit: 5,
+    nucleiTemplateMaxBytes: 16 * 1024,
   },
   indie: {
     id: 'indie',
@@ -34,6 +40,8 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     scanCreditsPerMonth: 10,
     targetsLimit: 20,
     maxRangeAddresses: 256,
+    nucleiTemplatesLimit: 20,
+    nucleiTemplateMaxBytes: 32 * 1024,
   },
   startup: {
     id: 'startup',
@@ -43,6 +51,8 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     scanCreditsPerMonth: 50,
     targetsLimit: 100,
     maxRangeAddresses: 1024,
+    nucleiTemplatesLimit: 50,
+    nucleiTemplateMaxBytes: 48 * 1024,
   },
   business: {
     id: 'business',
@@ -52,6 +62,8 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     scanCreditsPerMonth: 200,
     targetsLimit: 500,
     maxRangeAddresses: 4096,
+    nucleiTemplatesLimit: 200,
+    nucleiTemplateMaxBytes: 48 * 1024,
   },
   enterprise: {
     id: 'enterprise',
@@ -61,6 +73,8 @@ export const PLANS: Readonly<Record<PlanId, Plan>> = {
     scanCreditsPerMonth: 1000,
     targetsLimit: null,
     maxRangeAddresses: 65536,
+    nucleiTemplatesLimit: 500,
+    nucleiTemplateMaxBytes: 48 * 1024,
   },
 };
 

@@ -125,6 +125,11 @@ export interface ScannerPlugin<Config extends Record<string, unknown> = Record<s
    * templates). Throws ScanConfigRefusal for a 400. The result is what the job gets.
    */
   prepareConfig?(config: Config, context: PrepareContext): Promise<Config>;
+  /**
+   * What of a stored scan_config the API shows back (default: all of it); e.g. the
+   * nuclei plug-in keeps template ids and hides the template snapshots it added.
+   */
+  publicConfig?(config: Config): Record<string, unknown>;
   /** The shape of `scan_result` (documented; checked by the worker before reporting). */
   readonly resultSchema: z.ZodType<Record<string, unknown>>;
   /** Environment settings its runner reads (merged into the service's config schema). */

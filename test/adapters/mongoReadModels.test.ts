@@ -95,7 +95,7 @@ describe.skipIf(mongoUrl === undefined)('mongoReadModels against the MongoDB-com
 
     it('creates the indexes the GET endpoints and the pipeline query', async () => {
       const collections = new Set(readModelIndexes.map((index) => index.collection));
-      expect([...collections].sort()).toEqual(['api_keys', 'scans', 'targets']);
+      expect([...collections].sort()).toEqual(['api_keys', 'nuclei_templates', 'scans', 'targets']);
       for (const index of readModelIndexes) {
         const existing = await raw.db(database).collection(index.collection).listIndexes().toArray();
         const found = existing.find((candidate) => candidate.name === index.name);
@@ -109,6 +109,7 @@ describe.skipIf(mongoUrl === undefined)('mongoReadModels against the MongoDB-com
       expect(keyOf('scans', 'status')).toEqual({ status: 1 });
       expect(keyOf('targets', 'user_created')).toEqual({ user_id: 1, created_at: -1, added_position: -1 });
       expect(keyOf('api_keys', 'user_created')).toEqual({ user_id: 1, created_at: -1 });
+      expect(keyOf('nuclei_templates', 'user_created')).toEqual({ user_id: 1, created_at: -1, uploaded_position: -1 });
       // A second start finds them in place (createIndexes is idempotent).
       second = await mongoReadModels({ url, database });
     });
