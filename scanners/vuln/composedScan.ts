@@ -351,7 +351,9 @@ export async function runComposedScan(input: ScanJobInput, options: ComposedScan
         let withOutput = 0;
         for (const port of nseHost?.open_ports ?? []) {
           const service = byPort.get(port.port);
-          const outputs = (port.scripts ?? []).filter((s) => s.id !== 'banner' && s.output.trim() !== '');
+          const outputs = (port.scripts ?? []).filter(
+            (s) => s.id !== 'banner' && s.output.trim() !== '' && !/^\s*ERROR:/.test(s.output),
+          );
           withOutput += outputs.length;
           if (service && outputs.length > 0) {
             service.scripts = outputs.slice(0, MAX_SCRIPTS_PER_SERVICE).map((s) => ({
