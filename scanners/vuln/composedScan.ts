@@ -300,6 +300,10 @@ export async function runComposedScan(input: ScanJobInput, options: ComposedScan
     ...(s.banner !== undefined ? { banner: s.banner } : {}),
   }));
   const byPort = new Map(inventory.map((s) => [s.port, s]));
+  if (services.length === 0) {
+    // Reachable, nothing open: the later phases have nothing to look at.
+    for (const { phase } of plan.phases.slice(1)) clock.begin(phase, 0)('skipped', 'no open TCP port');
+  }
 
   // ------------------------------------------------------------ services (NSE)
   if (plan.nse && services.length > 0) {
@@ -617,10 +621,9 @@ async function probeTls(
           ENGINE_STOP_GRACE_MS,
         );
         answers.set(service.port, tls === true);
-      } catch (error) {
-        if (cancel.aborted || isAbort(error)) {
-          if (cancel.aborted) throw new ScanAbortedError('scan cancelled');
-        }
+      } catch {
+        if (cancel.aborted) throw new ScanAbortedError('scan cancelled');
+        // No answer in time, or the engine failed: not known to speak TLS.
         answers.set(service.port, false);
       }
     }
