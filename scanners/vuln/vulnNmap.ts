@@ -4,7 +4,7 @@
  * abort and timeout kill it).
  *
  * discovery: `-sT -sV [--version-all] <ports> -Pn -n -T4 --max-retries 2
- *             --host-timeout <s>s --script banner --script-args banner.timeout=3s
+ *             --host-timeout <s>s --script banner --script-args banner.timeout=1s
  *             --script-timeout <s>s --stats-every 2s -oX - [-6] -- <address>`
  * services:  `-sT -sV [--version-all] -p <open ports> -Pn -n -T4 --max-retries 2
  *             --host-timeout <s>s --script <name,name,...> --script-args <args>
@@ -12,6 +12,10 @@
  *
  * - Connect scan (-sT): no raw sockets needed. `-Pn`: hosts that drop pings are still
  *   scanned (reachability is judged from the ports' answers). `-n`: no DNS at all.
+ * - Banners: nmap's `banner` script records what a service says first. -sV's NULL probe
+ *   has already waited up to 6 s for such a greeting, so a short `banner.timeout` (1 s)
+ *   only costs time on services that never greet (HTTP, TLS); one that greets later is
+ *   still identified by -sV, just without a banner line.
  * - The services run repeats -sV on the open ports only: NSE port rules go by the
  *   service nmap identified, and a separate run keeps the inventory even when the
  *   scripts run out of time.
@@ -73,7 +77,7 @@ export function discoveryArguments(options: DiscoveryArgumentOptions): string[] 
     '--script',
     'banner',
     '--script-args',
-    'banner.timeout=3s',
+    'banner.timeout=1s',
     '--script-timeout',
     '30s',
     ...tail(address),

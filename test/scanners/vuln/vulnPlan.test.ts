@@ -108,7 +108,7 @@ describe('nmap argv', () => {
       '--script',
       'banner',
       '--script-args',
-      'banner.timeout=3s',
+      'banner.timeout=1s',
       '--script-timeout',
       '30s',
       '--stats-every',
