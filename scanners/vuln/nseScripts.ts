@@ -42,7 +42,9 @@ export const NSE_INCLUDED_CATEGORIES: Readonly<Record<NseScriptProfile, readonly
 /**
  * Scripts never run although their categories would allow them, and why. Checked by
  * reading each script of the selection (nmap 7.93) for anything that reaches past
- * the target: another host, a DNS resolver, a sniffer, the local disk.
+ * the target (another host, a DNS resolver, a sniffer, the local disk) or that poses as
+ * another client. (Two vulnerability checks keep a product-specific User-Agent because
+ * the product answers only to it: http-sap-netweaver-leak, mcafee-epo-agent.)
  */
 export const NSE_DENIED_SCRIPTS: Readonly<Record<string, string>> = {
   'ftp-bounce':
@@ -56,6 +58,9 @@ export const NSE_DENIED_SCRIPTS: Readonly<Record<string, string>> = {
   firewalk: 'sends packets with expiring TTLs to map the firewalls and routers on the path to the target',
   'ip-forwarding': 'asks the target to forward a packet to another host',
   'http-fetch': "writes the target's files to the scanner's local disk",
+  'http-useragent-tester':
+    'sends requests posing as some twenty other clients (crawlers, libraries); our requests name us',
+  'http-mobileversion-checker': 'sends requests posing as an Android browser; our requests name us',
   'ip-geolocation-map-kml': "writes a map to the scanner's local disk",
   'ip-geolocation-map-google': "writes a map to the scanner's local disk",
   'ip-geolocation-map-bing': "writes a map to the scanner's local disk",

@@ -18,6 +18,28 @@ const nse = parseNmapXml(fixture('services-nse-loopback.xml'));
 const findings = nseFindings(nse, { hostLabel: 'shop.example.test' });
 const byRule = (rule: string) => findings.filter((f) => f.rule_id === rule);
 
+describe("the nmap parser's NSE output (scanners/nmap/nmapParser.ts)", () => {
+  it('keeps each script with its text and structured output, on ports and on the host', () => {
+    const host = nse.hosts[0]!;
+    const web = host.open_ports.find((p) => p.port === 35367)!;
+    const methods = web.scripts?.find((s) => s.id === 'http-methods');
+    expect(methods?.output).toContain('Potentially risky methods: PUT DELETE TRACE');
+    expect(methods?.elements).toEqual([
+      {
+        key: 'Supported Methods',
+        table: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'OPTIONS'].map((value) => ({ value })),
+      },
+      { key: 'Potentially risky methods', table: ['PUT', 'DELETE', 'TRACE'].map((value) => ({ value })) },
+    ]);
+    expect(host.host_scripts?.map((s) => s.id)).toEqual(['port-states', 'clock-skew']);
+    // -sV runs nmap's `version` scripts on its own (http-server-header on an HTTP port).
+    const plain = parseNmapXml(fixture('discovery-loopback-services.xml')).hosts[0]!.open_ports.find(
+      (p) => p.port === 35367,
+    );
+    expect(plain?.scripts?.map((s) => s.id)).toEqual(['http-server-header']);
+  });
+});
+
 describe('NSE findings from a real services run', () => {
   it('every finding is valid, comes from nmap-nse, and sits at the target name', () => {
     for (const finding of findings) {
