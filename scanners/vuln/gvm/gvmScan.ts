@@ -172,7 +172,13 @@ export async function runGvmScan(
   let reportRoot: XmlElement | undefined;
   let portsScanned: string;
 
-  input.onProgress({ percent: 0, phase: 'gvm: setup' });
+  // gvmd's own progress can step back (e.g. -1 between states): ours never does.
+  let shown = 0;
+  const report = (percent: number, phase: string) => {
+    shown = Math.max(shown, Math.min(99, Math.round(percent * 10) / 10));
+    input.onProgress({ percent: shown, phase });
+  };
+  report(0, 'gvm: setup');
   try {
     // ---------------------------------------------------------------- setup
     const endSetup = phase('setup', 60_000);
@@ -257,9 +263,9 @@ export async function runGvmScan(
         status = text(child(task ?? tasks, 'status')) || status;
         const progress = Number(text(child(task ?? tasks, 'progress')));
         if (Number.isFinite(progress) && progress >= 0) {
-          input.onProgress({ percent: 5 + Math.min(100, progress) * 0.9, phase: `gvm: ${status}` });
+          report(5 + Math.min(100, progress) * 0.9, `gvm: ${status}`);
         } else {
-          input.onProgress({ percent: 5, phase: `gvm: ${status}` });
+          report(5, `gvm: ${status}`);
         }
       } finally {
         session.close();
