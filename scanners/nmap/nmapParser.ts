@@ -66,6 +66,21 @@ export interface NmapPort {
   tunnel?: string;
   ostype?: string;
   cpe?: string[];
+  /** NSE script results on this port (set only when a script ran and reported). */
+  scripts?: NmapScriptResult[];
+}
+
+/** One element of an NSE script's structured output: a value or a nested table, optionally keyed. */
+export type NmapScriptElement =
+  { readonly key?: string; readonly value: string } | { readonly key?: string; readonly table: NmapScriptElement[] };
+
+/** What one NSE script reported (`<script id output>` with its `<elem>`/`<table>` children). */
+export interface NmapScriptResult {
+  readonly id: string;
+  /** The script's text output, as nmap prints it. */
+  readonly output: string;
+  /** Its structured output (empty for scripts that return text only). */
+  readonly elements: NmapScriptElement[];
 }
 
 export interface NmapHost {
@@ -84,6 +99,8 @@ export interface NmapHost {
   open_ports: NmapPort[];
   /** How many ports were seen in each state, including nmap's collapsed <extraports>. */
   port_counts: Record<string, number>;
+  /** Host NSE script results (`<hostscript>`; set only when present). */
+  host_scripts?: NmapScriptResult[];
 }
 
 export interface NmapSkippedTarget {
@@ -110,6 +127,27 @@ export interface NmapResult {
     errormsg?: string;
     hosts: { up: number; down: number; total: number };
   };
+}
+
+function parseScriptElements(element: XmlElement): NmapScriptElement[] {
+  const elements: NmapScriptElement[] = [];
+  for (const c of element.children) {
+    const key = c.attributes.key;
+    if (c.name === 'elem') elements.push(key !== undefined ? { key, value: c.text } : { value: c.text });
+    else if (c.name === 'table') {
+      const table = parseScriptElements(c);
+      elements.push(key !== undefined ? { key, table } : { table });
+    }
+  }
+  return elements;
+}
+
+function parseScripts(parent: XmlElement): NmapScriptResult[] {
+  return childrenNamed(parent, 'script').map((script) => ({
+    id: requiredAttr(script, 'id'),
+    output: script.attributes.output ?? '',
+    elements: parseScriptElements(script),
+  }));
 }
 
 function parsePort(element: XmlElement): { port: NmapPort; state: string } {
@@ -141,6 +179,8 @@ function parsePort(element: XmlElement): { port: NmapPort; state: string } {
         .filter((c) => c !== '')
     : [];
   if (cpe.length > 0) port.cpe = cpe;
+  const scripts = parseScripts(element);
+  if (scripts.length > 0) port.scripts = scripts;
   return { port, state };
 }
 
@@ -174,6 +214,8 @@ function parseHost(element: XmlElement): NmapHost {
     }
   }
   open_ports.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+  const hostscript = child(element, 'hostscript');
+  const host_scripts = hostscript ? parseScripts(hostscript) : [];
   return {
     address: requiredAttr(ip, 'addr'),
     address_type: ip.attributes.addrtype ?? 'ipv4',
@@ -184,6 +226,7 @@ function parseHost(element: XmlElement): NmapHost {
     timed_out: element.attributes.timedout === 'true',
     open_ports,
     port_counts,
+    ...(host_scripts.length > 0 ? { host_scripts } : {}),
   };
 }
 
