@@ -3,6 +3,33 @@ import type { z } from 'zod';
 import { ApiError, validationError } from './errors.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Objects and arrays inside each other: our bodies need a handful; a scan_config a few more. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `limit`: one linear
+ * pass over the characters (strings skipped), before anything parses or walks it,
+ * so a body nested thousands of levels deep is refused without recursion.
+ */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 /** Reads a JSON object body and validates it; anything else is a 400 with field errors. */
 export async function jsonBody<Schema extends z.ZodType>(c: Context, schema: Schema): Promise<z.infer<Schema>> {
@@ -13,6 +40,16 @@ export async function jsonBody<Schema extends z.ZodType>(c: Context, schema: Sch
   const text = await c.req.text();
   if (Buffer.byteLength(text) > MAX_BODY_BYTES)
     throw new ApiError(413, 'Request body is too large.', 'payload_too_large');
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new ApiError(
+      400,
+      `The JSON body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+      'json_too_deep',
+      {
+        max_depth: MAX_JSON_DEPTH,
+      },
+    );
+  }
   let value: unknown;
   try {
     value = text.length === 0 ? {} : JSON.parse(text);

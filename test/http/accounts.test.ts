@@ -403,7 +403,17 @@ describe('plans, subscription and credits', () => {
 });
 
 describe('bad input never yields a 500', () => {
-  const bodies: unknown[] = ['{not json', '[]', '"string"', 'null', '123', { email: { $gt: '' } }, { password: null }];
+  const deep = `{"email":${'['.repeat(4_000)}${']'.repeat(4_000)}}`;
+  const bodies: unknown[] = [
+    '{not json',
+    '[]',
+    '"string"',
+    'null',
+    '123',
+    { email: { $gt: '' } },
+    { password: null },
+    deep,
+  ];
   const endpoints: [string, string][] = [
     ['POST', '/api/v1/auth/register/'],
     ['POST', '/api/v1/auth/login/'],

@@ -363,6 +363,34 @@ describe('validation and ownership', () => {
     expect(await balance(access)).toBe(5);
   });
 
+  it('a body nested thousands of levels deep is a 400 on every scan-starting endpoint, never a 500', async () => {
+    const { access, targetId } = await userWithTarget(1);
+    // ~8 KB: 4,000 arrays inside each other in scan_config (built as text: no recursion here either).
+    const deep = `${'['.repeat(4_000)}${']'.repeat(4_000)}`;
+    const calls: [string, string][] = [
+      ['/api/v1/scans/create/', `{"target_id":"${targetId}","scanner_type":"nmap","scan_config":{"x":${deep}}}`],
+      ['/api/v1/nmap/scan/', `{"target_id":"${targetId}","scan_config":{"x":${deep}}}`],
+      ['/api/v1/nmap/scan/', `{"target_id":"${targetId}","port_range":${deep}}`],
+      [`/api/v1/targets/${targetId}/scan/`, `{"scan_config":{"x":${deep}}}`],
+    ];
+    for (const [path, body] of calls) {
+      const headerSets: Record<string, string>[] = [{}, { 'idempotency-key': `deep-${path}` }];
+      for (const headers of headerSets) {
+        const res = await rt.call('POST', path, { token: access, body, headers });
+        expect(res.status, path).toBe(400);
+        expect(res.body).toMatchObject({ code: 'json_too_deep', details: { max_depth: 32 } });
+      }
+    }
+    // 32 levels in all (body, scan_config, 30 arrays) is fine JSON: refused by the scanner's schema instead.
+    const ok = await rt.call('POST', '/api/v1/nmap/scan/', {
+      token: access,
+      body: `{"target_id":"${targetId}","scan_config":{"x":${'['.repeat(30)}${']'.repeat(30)}}}`,
+    });
+    expect(ok.status).toBe(400);
+    expect(ok.body.code).toBe('validation_error');
+    expect(await balance(access)).toBe(1);
+  });
+
   it('another user’s target or scan is a 404', async () => {
     const a = await userWithTarget(2);
     const b = await userWithTarget(2);
