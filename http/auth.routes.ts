@@ -7,6 +7,7 @@ import { registerUser } from '../commands/registerUser.js';
 import { PLANS } from '../domain/accounts/plans.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
+import { noStore } from './errors.js';
 import { jsonBody } from './validation.js';
 import { email, password, personName } from './validators.js';
 
@@ -65,6 +66,7 @@ export function authRoutes(
 ) {
   const app = new Hono<AppEnv>();
   const { registration, login: loginLimit } = limits;
+  app.use('*', noStore);
 
   app.post('/register', registration, async (c) => {
     const body = await jsonBody(c, RegisterBody);

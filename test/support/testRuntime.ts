@@ -67,8 +67,7 @@ export async function testRuntime(env: Record<string, string> = {}, overrides: O
       if (options.body !== undefined) headers['content-type'] ??= 'application/json';
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       const init: RequestInit = { method, headers };
-      if (options.body !== undefined)
-        init.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      if (options.body !== undefined) init.body = rawBody(options.body) ?? JSON.stringify(options.body);
       const env = { incoming: { socket: { remoteAddress: options.ip ?? '127.0.0.1', remotePort: 50000 } } };
       const response = await runtime.app.request(path, init, env);
       const text = await response.text();
@@ -109,7 +108,7 @@ async function distributedTestRuntime(env: Record<string, string>, overrides: Ov
       headers['x-forwarded-for'] = options.ip ?? '127.0.0.1';
       const init: RequestInit = { method, headers };
       if (options.body !== undefined) {
-        init.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+        init.body = rawBody(options.body) ?? JSON.stringify(options.body);
       }
       const response = await fetch(`${runtime.base}${path}`, init);
       const text = await response.text();
@@ -122,6 +121,11 @@ async function distributedTestRuntime(env: Record<string, string>, overrides: Ov
       return { status: response.status, headers: response.headers, body };
     },
   };
+}
+
+/** A body sent as is: text, or bytes (e.g. invalid UTF-8); anything else is sent as JSON. */
+function rawBody(body: unknown): string | Uint8Array | undefined {
+  return typeof body === 'string' || body instanceof Uint8Array ? body : undefined;
 }
 
 let counter = 0;
