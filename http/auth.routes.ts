@@ -7,7 +7,8 @@ import { registerUser } from '../commands/registerUser.js';
 import { PLANS } from '../domain/accounts/plans.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
-import { noStore } from './errors.js';
+import { ApiError, noStore } from './errors.js';
+import { passwordWeakness } from './passwordStrength.js';
 import { jsonBody } from './validation.js';
 import { email, password, personName } from './validators.js';
 
@@ -30,7 +31,10 @@ const RegisterBody = z
         path: ['password'],
         message: 'The password must not contain your email address.',
       });
+      return;
     }
+    const weakness = passwordWeakness(body.password, [body.email, body.first_name, body.last_name]);
+    if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
   });
 
 const LoginBody = z.object({
@@ -118,6 +122,11 @@ export function authRoutes(
   app.post('/change-password', async (c) => {
     const user = requireUser(c);
     const body = await jsonBody(c, ChangePasswordBody);
+    const { email, first_name, last_name } = user.profile;
+    const weakness = passwordWeakness(body.new_password, [email, first_name, last_name]);
+    if (weakness) {
+      throw new ApiError(400, 'Invalid input.', 'validation_error', { fields: { new_password: [weakness] } });
+    }
     const tokens = await changePassword(deps, user.userId, {
       oldPassword: body.old_password,
       newPassword: body.new_password,

@@ -126,6 +126,27 @@ describe('registration', () => {
     for (const field of fields) expect(res.body.details.fields).toHaveProperty(field);
   });
 
+  it.each(['0123456789', 'qwerty123456', 'iloveyou1234', 'letmein12345', 'password!!!'])(
+    'the guessable password %s → 400 with the reason',
+    async (weak) => {
+      const res = await rt.call('POST', '/api/v1/auth/register/', {
+        body: newUser({ password: weak, password_confirm: weak }),
+      });
+      expect(res.status).toBe(400);
+      const [reason] = res.body.details.fields.password as string[];
+      expect(reason).toMatch(/^This password is too easy to guess\. \S/);
+    },
+  );
+
+  it('accepts the README example password and passphrases', async () => {
+    for (const password of ['analytical engine 1843', 'correct horse battery staple']) {
+      const res = await rt.call('POST', '/api/v1/auth/register/', {
+        body: newUser({ password, password_confirm: password }),
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+  });
+
   it('ignores fields it does not know (never stores them)', async () => {
     const user = newUser();
     const res = await rt.call('POST', '/api/v1/auth/register/', {
@@ -223,12 +244,18 @@ describe('password change', () => {
     });
     expect(wrong.status).toBe(400);
     expect(wrong.body.details.fields).toHaveProperty('old_password');
-    const weak = await rt.call('POST', '/api/v1/auth/change-password/', {
+    const short = await rt.call('POST', '/api/v1/auth/change-password/', {
       token: access,
       body: { old_password: user.password, new_password: 'short', new_password_confirm: 'short' },
     });
+    expect(short.status).toBe(400);
+    expect(short.body.details.fields).toHaveProperty('new_password');
+    const weak = await rt.call('POST', '/api/v1/auth/change-password/', {
+      token: access,
+      body: { old_password: user.password, new_password: 'qwerty123456', new_password_confirm: 'qwerty123456' },
+    });
     expect(weak.status).toBe(400);
-    expect(weak.body.details.fields).toHaveProperty('new_password');
+    expect(weak.body.details.fields.new_password[0]).toMatch(/too easy to guess/);
     const anonymous = await rt.call('POST', '/api/v1/auth/change-password/', { body: { old_password: 'x' } });
     expect(anonymous.status).toBe(401);
   });
