@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createApiKey } from '../commands/createApiKey.js';
 import { revokeApiKey } from '../commands/revokeApiKey.js';
 import type { ApiKeyDocument } from '../projections/apiKeys.projection.js';
-import { requireUser } from './authenticate.js';
+import { requireSession, requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { noStore, notFound } from './errors.js';
 import { jsonBody, pathId } from './validation.js';
@@ -34,7 +34,7 @@ export function apiKeysRoutes(deps: AppDeps) {
   });
 
   app.post('/api-keys', async (c) => {
-    const { userId } = requireUser(c);
+    const { userId } = requireSession(c);
     const { name } = await jsonBody(c, CreateKeyBody);
     const created = await createApiKey(deps, userId, name);
     return c.json(

@@ -5,7 +5,7 @@ import { login } from '../commands/login.js';
 import { refreshSession } from '../commands/refreshSession.js';
 import { registerUser } from '../commands/registerUser.js';
 import { PLANS } from '../domain/accounts/plans.js';
-import { requireUser } from './authenticate.js';
+import { requireSession } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, noStore } from './errors.js';
 import { passwordWeakness } from './passwordStrength.js';
@@ -120,18 +120,25 @@ export function authRoutes(
   });
 
   app.post('/change-password', async (c) => {
-    const user = requireUser(c);
+    const user = requireSession(c);
     const body = await jsonBody(c, ChangePasswordBody);
     const { email, first_name, last_name } = user.profile;
     const weakness = passwordWeakness(body.new_password, [email, first_name, last_name]);
     if (weakness) {
       throw new ApiError(400, 'Invalid input.', 'validation_error', { fields: { new_password: [weakness] } });
     }
-    const tokens = await changePassword(deps, user.userId, {
+    const { tokens, revokedApiKeys } = await changePassword(deps, user.userId, {
       oldPassword: body.old_password,
       newPassword: body.new_password,
     });
-    return c.json({ message: 'Password changed. Every other session has been signed out.', ...tokens });
+    const keys = revokedApiKeys.length;
+    return c.json({
+      message:
+        'Password changed. Every other session has been signed out' +
+        (keys > 0 ? ` and your ${keys} API key${keys === 1 ? ' was' : 's were'} revoked; create new ones.` : '.'),
+      ...tokens,
+      revoked_api_keys: revokedApiKeys,
+    });
   });
 
   return app;

@@ -27,7 +27,11 @@ async function identify(deps: AppDeps, token: string): Promise<AuthenticatedUser
   }
   const claims = await deps.tokens.verifyAccess(token, deps.clock.now());
   const profile = await profiles.get(claims.userId);
-  if (!profile || profile.session_version !== claims.sessionVersion) {
+  if (
+    !profile ||
+    profile.session_version !== claims.sessionVersion ||
+    (claims.familyId !== undefined && profile.revoked_families?.some((f) => f.family_id === claims.familyId))
+  ) {
     throw new UnauthorizedError('Token has been revoked.');
   }
   return { userId: claims.userId, via: 'jwt', profile };
@@ -65,6 +69,22 @@ export const rejectBadCredentials: MiddlewareHandler<AppEnv> = async (c, next) =
   if (error) throw error;
   await next();
 };
+
+/**
+ * The caller, authenticated with a password session (JWT), not an API key: what an
+ * API key must not do (change the password, create API keys) needs the password.
+ */
+export function requireSession(c: Context<AppEnv>): AuthenticatedUser {
+  const user = requireUser(c);
+  if (user.via !== 'jwt') {
+    throw new ApiError(
+      403,
+      'An API key cannot do this: sign in with your password and use the access token.',
+      'session_required',
+    );
+  }
+  return user;
+}
 
 /** The authenticated caller, or a 401. */
 export function requireUser(c: Context<AppEnv>): AuthenticatedUser {

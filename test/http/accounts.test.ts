@@ -172,10 +172,16 @@ describe('refresh tokens', () => {
     expect(third.status).toBe(200);
     const r3 = third.body.refresh as string;
 
-    // r1 comes back: theft. The family dies, r3 with it.
+    // r1 comes back: theft. The family dies, r3 with it, and every access token of the family.
+    expect((await rt.call('GET', '/api/v1/profile/', { token: third.body.access })).status).toBe(200);
     const reuse = await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: r1 } });
     expect(reuse.status).toBe(401);
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: r3 } })).status).toBe(401);
+    for (const access of [second.body.access, third.body.access]) {
+      const res = await rt.call('GET', '/api/v1/profile/', { token: access });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toMatch(/revoked/);
+    }
   });
 
   it('other logins (families) are not affected by one family’s revocation', async () => {
@@ -186,6 +192,8 @@ describe('refresh tokens', () => {
     const a2 = (await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: a1 } })).body.refresh;
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: a1 } })).status).toBe(401);
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: a2 } })).status).toBe(401);
+    // The other login's access token still works, and so does its refresh token.
+    expect((await rt.call('GET', '/api/v1/profile/', { token: other.body.access })).status).toBe(200);
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: other.body.refresh } })).status).toBe(
       200,
     );
@@ -258,6 +266,57 @@ describe('password change', () => {
     expect(weak.body.details.fields.new_password[0]).toMatch(/too easy to guess/);
     const anonymous = await rt.call('POST', '/api/v1/auth/change-password/', { body: { old_password: 'x' } });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('password change and API keys', () => {
+  it('revokes every API key, and says so', async () => {
+    const { user, access } = await registerAndLogin(rt);
+    const ids: string[] = [];
+    const keys: string[] = [];
+    for (const name of ['ci', 'laptop']) {
+      const created = await rt.call('POST', '/api/v1/api-keys/', { token: access, body: { name } });
+      ids.push(created.body.id);
+      keys.push(created.body.key);
+    }
+    await rt.call('DELETE', `/api/v1/api-keys/${ids[1]}/`, { token: access }); // already revoked: not counted
+    const res = await rt.call('POST', '/api/v1/auth/change-password/', {
+      token: access,
+      body: {
+        old_password: user.password,
+        new_password: 'a brand new passphrase',
+        new_password_confirm: 'a brand new passphrase',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.revoked_api_keys).toEqual([ids[0]]);
+    expect(res.body.message).toMatch(/API key was revoked/);
+    for (const key of keys) expect((await rt.call('GET', '/api/v1/profile/', { token: key })).status).toBe(401);
+    const list = await rt.call('GET', '/api/v1/api-keys/', { token: res.body.access });
+    expect(list.body.results.every((k: { active: boolean }) => !k.active)).toBe(true);
+  });
+
+  it('an API key can neither change the password nor create API keys (a password session can)', async () => {
+    const { user, access } = await registerAndLogin(rt);
+    const key = (await rt.call('POST', '/api/v1/api-keys/', { token: access, body: { name: 'ci' } })).body.key;
+    const change = await rt.call('POST', '/api/v1/auth/change-password/', {
+      token: key,
+      body: {
+        old_password: user.password,
+        new_password: 'a brand new passphrase',
+        new_password_confirm: 'a brand new passphrase',
+      },
+    });
+    expect(change.status).toBe(403);
+    expect(change.body.code).toBe('session_required');
+    const mint = await rt.call('POST', '/api/v1/api-keys/', { token: key, body: { name: 'another' } });
+    expect(mint.status).toBe(403);
+    expect(mint.body.code).toBe('session_required');
+    // Everything else works with the key, and the password did not change.
+    expect((await rt.call('GET', '/api/v1/api-keys/', { token: key })).body.count).toBe(1);
+    expect(
+      (await rt.call('POST', '/api/v1/auth/login/', { body: { email: user.email, password: user.password } })).status,
+    ).toBe(200);
   });
 });
 
