@@ -1,5 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { UnauthorizedError } from '../adapters/ports.js';
 import { changePassword } from '../commands/changePassword.js';
 import { login } from '../commands/login.js';
 import { refreshSession } from '../commands/refreshSession.js';
@@ -8,6 +9,7 @@ import { PLANS } from '../domain/accounts/plans.js';
 import { requireSession } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, noStore } from './errors.js';
+import { loginThrottle } from './loginThrottle.js';
 import { passwordWeakness } from './passwordStrength.js';
 import { jsonBody } from './validation.js';
 import { email, password, personName } from './validators.js';
@@ -71,6 +73,7 @@ export function authRoutes(
   const app = new Hono<AppEnv>();
   const { registration, login: loginLimit } = limits;
   app.use('*', noStore);
+  const throttle = loginThrottle(deps);
 
   app.post('/register', registration, async (c) => {
     const body = await jsonBody(c, RegisterBody);
@@ -100,7 +103,12 @@ export function authRoutes(
 
   app.post('/login', loginLimit, async (c) => {
     const body = await jsonBody(c, LoginBody);
-    const { userId, tokens } = await login(deps, body);
+    const attempt = await throttle.attempt(body.email, c.get('clientIp'));
+    const { userId, tokens } = await login(deps, body).catch(async (error: unknown) => {
+      if (error instanceof UnauthorizedError) await attempt.failed();
+      throw error;
+    });
+    await attempt.succeeded();
     const profile = await deps.readModels.collection('profiles').get(userId);
     const plan = PLANS[(profile?.plan as keyof typeof PLANS | undefined) ?? 'free'];
     return c.json({

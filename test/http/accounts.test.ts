@@ -159,6 +159,29 @@ describe('registration', () => {
   });
 });
 
+describe('login guessing', () => {
+  it('from several addresses is throttled per account: 100 wrong passwords, then the right one does not log in', async () => {
+    const { user } = await registerAndLogin(rt);
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const res = await rt.call('POST', '/api/v1/auth/login/', {
+        body: { email: user.email, password: `guess number ${i}` },
+        ip: `10.20.0.${i % 5}`,
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(94);
+    const right = await rt.call('POST', '/api/v1/auth/login/', {
+      body: { email: user.email, password: user.password },
+      ip: '10.20.0.9',
+    });
+    expect(right.status).toBe(429);
+    expect(right.body.code).toBe('login_throttled');
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
 describe('refresh tokens', () => {
   it('rotate, and a reused one revokes the whole family', async () => {
     const { refresh: r1 } = await registerAndLogin(rt);
