@@ -237,8 +237,8 @@ export function targetsRoutes(deps: AppDeps) {
     app.delete(`${base}/:id`, async (c) => {
       const { userId } = requireUser(c);
       const targetId = pathId(c);
-      await deleteTarget(deps, userId, targetId);
-      return c.json({ id: targetId, deleted: true });
+      const { cancelledScans } = await deleteTarget(deps, userId, targetId);
+      return c.json({ id: targetId, deleted: true, cancelled_scans: cancelledScans });
     });
   }
 

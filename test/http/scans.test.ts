@@ -187,6 +187,48 @@ describe.skipIf(!hasNmap)('nmap scans through the API', () => {
     expect(again.status).toBe(200);
   });
 
+  it('deleting a target cancels its queued and running scans: nmap stops, nothing is charged', async () => {
+    const quiet = await listeners(1, 'quiet');
+    const { access, targetId } = await userWithTarget(6);
+    const ids: string[] = [];
+    // Five long scans for a worker that runs four at once: four run, one waits in the queue.
+    for (let i = 0; i < 5; i++) {
+      const start = await rt.call('POST', '/api/v1/nmap/scan/', {
+        token: access,
+        body: { target_id: targetId, scan_type: 'full', port_range: String(quiet.ports[0]), aggressive: true },
+      });
+      expect(start.status, JSON.stringify(start.body)).toBe(201);
+      ids.push(start.body.scan_id);
+    }
+    const scans = rt.deps.readModels.collection('scans');
+    await waitFor(async () => (await scans.get(ids[0]!))?.status === 'running', 30_000);
+    expect(await balance(access)).toBe(1);
+
+    const deleted = await rt.call('DELETE', `/api/v1/targets/${targetId}/`, { token: access });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ id: targetId, deleted: true });
+    expect([...deleted.body.cancelled_scans].sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      const scan = (await rt.call('GET', `/api/v1/scans/${id}/`, { token: access })).body;
+      expect(scan.status).toBe('cancelled');
+    }
+    // Every reservation comes back (refunds are events), and no nmap is left scanning the port.
+    await waitFor(async () => (await balance(access)) === 6, 15_000);
+    const ledger = await rt.call('GET', '/api/v1/account/credits/?limit=100', { token: access });
+    const refunds = ledger.body.history.results.filter((e: { type: string }) => e.type === 'CreditsRefunded');
+    expect(refunds.map((e: { scan_id: string }) => e.scan_id).sort()).toEqual([...ids].sort());
+    await waitFor(() => {
+      try {
+        execFileSync('pgrep', ['-f', `nmap .*-p ${quiet.ports[0]} `]);
+        return false;
+      } catch {
+        return true; // pgrep found none
+      }
+    }, 15_000);
+    // Deleting again: not found, nothing more to cancel.
+    expect((await rt.call('DELETE', `/api/v1/targets/${targetId}/`, { token: access })).status).toBe(404);
+  });
+
   it('progress of a running scan is visible', { timeout: 90_000 }, async () => {
     const quiet = await listeners(1, 'quiet');
     const { access, targetId } = await userWithTarget(1);
