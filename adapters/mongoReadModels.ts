@@ -66,6 +66,12 @@ export const readModelIndexes: readonly ReadModelIndex[] = [
     serves: 'GET /scans/?target_id=',
   },
   {
+    collection: 'credit_ledger',
+    name: 'account_position',
+    key: { account_id: 1, position: -1 },
+    serves: 'GET /account/credits/: { account_id } sorted by position desc, paged',
+  },
+  {
     collection: 'scans',
     name: 'status',
     key: { status: 1 },

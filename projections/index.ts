@@ -1,5 +1,6 @@
 import type { Projection } from './projection.js';
 import { apiKeysProjection } from './apiKeys.projection.js';
+import { creditBalancesProjection, creditLedgerProjection } from './creditLedger.projection.js';
 import { profilesProjection } from './profiles.projection.js';
 import { scansProjection } from './scans.projection.js';
 import { targetsProjection } from './targets.projection.js';
@@ -10,4 +11,6 @@ export const allProjections: readonly Projection[] = [
   apiKeysProjection as unknown as Projection,
   targetsProjection as unknown as Projection,
   scansProjection as unknown as Projection,
+  creditLedgerProjection as unknown as Projection,
+  creditBalancesProjection as unknown as Projection,
 ];

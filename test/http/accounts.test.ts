@@ -468,6 +468,41 @@ describe('plans, subscription and credits', () => {
     expect(ledger.body.history.results[0]).toMatchObject({ credits: 25, reason: 'invoice 2026-0042' });
   });
 
+  it('the credit ledger pages (limit/offset or page/page_size), newest first, from its read model', async () => {
+    const { access, userId } = await registerAndLogin(rt);
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (let i = 1; i <= 12; i++) {
+      const res = await rt.call('POST', `/api/v1/admin/users/${userId}/credits/`, {
+        headers: admin,
+        body: { credits: i, reason: `invoice ${i}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    // 12 purchases + the grant and the opening: 14 lines.
+    const first = await rt.call('GET', '/api/v1/account/credits/?limit=5', { token: access });
+    expect(first.body.balance).toMatchObject({ purchased: 78, available: 78, reserved: 0 });
+    expect(first.body.history).toMatchObject({ count: 14, limit: 5, offset: 0, page: 1, page_size: 5, previous: null });
+    expect(first.body.history.results.map((e: { reason: string }) => e.reason)).toEqual(
+      [12, 11, 10, 9, 8].map((i) => `invoice ${i}`),
+    );
+    const lines: { id: number }[] = [...first.body.history.results];
+    let next: string | null = first.body.history.next;
+    while (next) {
+      const page = await rt.call('GET', next, { token: access });
+      lines.push(...page.body.history.results);
+      next = page.body.history.next;
+    }
+    expect(lines).toHaveLength(14);
+    expect(lines.map((e) => e.id)).toEqual([...lines.map((e) => e.id)].sort((a, b) => b - a));
+    expect(lines.at(-1)).toMatchObject({ type: 'AccountOpened', credits: 0, plan: 'free' });
+    const byPage = await rt.call('GET', '/api/v1/account/credits/?page=3&page_size=5', { token: access });
+    expect(byPage.body.history).toMatchObject({ offset: 10, page: 3, next: null });
+    expect(byPage.body.history.results).toEqual(lines.slice(10));
+    for (const query of ['?page=0', '?limit=501', '?page=1&limit=5', '?offset=-1', '?what=1']) {
+      expect((await rt.call('GET', `/api/v1/account/credits/${query}`, { token: access })).status, query).toBe(400);
+    }
+  });
+
   it('the operator API refuses bad tokens and bad input, and unknown users are 404', async () => {
     const { userId } = await registerAndLogin(rt);
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
