@@ -72,6 +72,12 @@ export const readModelIndexes: readonly ReadModelIndex[] = [
     serves: 'GET /account/credits/: { account_id } sorted by position desc, paged',
   },
   {
+    collection: 'pending_reservations',
+    name: 'pending',
+    key: { pending: 1 },
+    serves: 'credits policy: { pending: true } (reservations whose scan was not written; not their tombstones)',
+  },
+  {
     collection: 'scans',
     name: 'status',
     key: { status: 1 },

@@ -17,7 +17,7 @@ runProcess('dispatcher', async (config, logger) => {
   const bus = await connect.bus(config, `secably-dispatcher-${process.pid}`, logger);
   const pipeline = storeSidePipeline(
     { store, bus, checkpoints, readModels, clock: systemClock, ids: cryptoIds, logger },
-    { watchdog: watchdogOptions(config), relay: true },
+    { watchdog: watchdogOptions(config), relay: true, reservationGraceMs: config.SECABLY_RESERVATION_GRACE_MS },
   );
   await pipeline.start();
   logger.info('dispatching');

@@ -86,7 +86,11 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
   const checkpoints = sqliteCheckpoints({ path: storeFile });
   const pipeline = storeSidePipeline(
     { store, bus, checkpoints, readModels, clock: deps.clock, ids, logger },
-    { watchdog: overrides.watchdog ?? watchdogOptions(config), relay: false },
+    {
+      watchdog: overrides.watchdog ?? watchdogOptions(config),
+      relay: false,
+      reservationGraceMs: config.SECABLY_RESERVATION_GRACE_MS,
+    },
   );
   const worker = scanWorker({
     bus,

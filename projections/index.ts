@@ -1,6 +1,7 @@
 import type { Projection } from './projection.js';
 import { apiKeysProjection } from './apiKeys.projection.js';
 import { creditBalancesProjection, creditLedgerProjection } from './creditLedger.projection.js';
+import { pendingReservationsProjection } from './pendingReservations.projection.js';
 import { profilesProjection } from './profiles.projection.js';
 import { scansProjection } from './scans.projection.js';
 import { targetsProjection } from './targets.projection.js';
@@ -13,4 +14,5 @@ export const allProjections: readonly Projection[] = [
   scansProjection as unknown as Projection,
   creditLedgerProjection as unknown as Projection,
   creditBalancesProjection as unknown as Projection,
+  pendingReservationsProjection as unknown as Projection,
 ];

@@ -6,12 +6,14 @@ import type { Clock, Resolver } from '../../adapters/ports.js';
 import { loadConfig } from '../../config.js';
 import { startEmbedded, type Runtime } from '../../processes/embedded.js';
 import type { ScannerRegistry } from '../../scanners/registry.js';
-import { distributedMode, distributedRuntime } from './distributedRuntime.js';
+import { distributedMode, distributedRuntime, type DistributedRuntime } from './distributedRuntime.js';
 
 export interface TestRuntime extends Omit<Runtime, 'app'> {
   readonly dataDir: string;
   /** Which mode this runtime is in (SECABLY_TEST_MODE=distributed runs the e2e suites on the real servers). */
   readonly mode: 'embedded' | 'distributed';
+  /** Distributed mode only: stop (or kill) and start one role's process. */
+  readonly roles?: Pick<DistributedRuntime, 'stopRole' | 'startRole'>;
   /** Calls the API (in-process in the embedded mode, over HTTP to the api process otherwise). */
   call(method: string, path: string, options?: CallOptions): Promise<TestResponse>;
   cleanup(): Promise<void>;
@@ -98,6 +100,7 @@ async function distributedTestRuntime(env: Record<string, string>, overrides: Ov
     deps: runtime.deps,
     dataDir: '',
     mode: 'distributed',
+    roles: { stopRole: runtime.stopRole, startRole: runtime.startRole },
     stop: () => runtime.cleanup(),
     cleanup: () => runtime.cleanup(),
     async call(method, path, options = {}) {
