@@ -10,8 +10,8 @@ import { runProcess } from './runProcess.js';
  * credits policy, the watchdog, and the relay of our domain events to
  * `secably.events.v1`. Checkpoints live in MongoDB, so a restart resumes.
  */
-runProcess('dispatcher', async (config, logger) => {
-  const store = connect.store(config);
+runProcess('dispatcher', async (config, logger, exit) => {
+  const store = connect.store(config, logger, exit);
   const readModels = await connect.readModels(config);
   const checkpoints = await connect.checkpoints(config);
   const bus = await connect.bus(config, `secably-dispatcher-${process.pid}`, logger);
