@@ -1,6 +1,5 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 /**
  * Password strength, estimated by zxcvbn-ts (Dropbox's zxcvbn, in TypeScript) with its
@@ -19,14 +18,25 @@ export const ESTIMATED_CHARACTERS = 48;
 
 let estimator: ZxcvbnFactory | undefined;
 
-/** Built on first use (the dictionaries take a few hundred milliseconds to load). */
+/**
+ * Loaded and built on first use, synchronously (the packages are CommonJS): the
+ * dictionaries (about 7 MB) take a few hundred milliseconds to load, which a
+ * process that never checks a password (a worker, the projector) or a start
+ * should not pay.
+ */
 function zxcvbn(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    maxLength: ESTIMATED_CHARACTERS,
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: english.translations,
-  });
+  if (!estimator) {
+    const load = createRequire(import.meta.url);
+    const core = load('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const common = load('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    const english = load('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+    estimator = new core.ZxcvbnFactory({
+      maxLength: ESTIMATED_CHARACTERS,
+      dictionary: { ...common.dictionary, ...english.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: english.translations,
+    });
+  }
   return estimator;
 }
 
