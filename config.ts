@@ -75,6 +75,8 @@ const BaseConfigSchema = z.object({
   SECABLY_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** A running scan silent for this long (ms) is taken as lost and retried. Keep it well above the heartbeat. */
   SECABLY_WATCHDOG_SILENCE_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
+  /** A reservation whose scan was not written within this (ms) is refunded by the credits policy. */
+  SECABLY_RESERVATION_GRACE_MS: z.coerce.number().int().min(500).max(86_400_000).default(120_000),
   /** How often the watchdog looks for lost and stuck scans (ms). */
   SECABLY_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Scans of one scanner run at once by the embedded worker. */

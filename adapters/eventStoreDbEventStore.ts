@@ -1,6 +1,7 @@
 import {
   ANY,
   BACKWARDS,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
@@ -39,9 +40,26 @@ import {
   EventTooLargeError,
 } from './ports.js';
 
+/** What the adapter logs (a pino logger fits). */
+export interface EventStoreLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export interface EventStoreDbEventStoreOptions {
   /** e.g. `esdb://eventstore:2113?tls=false` (any EventStoreDB / KurrentDB connection string). */
   readonly connectionString: string;
+  /** Where retries and resubscriptions are logged (default: nowhere). */
+  readonly logger?: EventStoreLogger;
+  /**
+   * Called once when a subscription dies for good (not stopped: its handler threw,
+   * or the server refused it for a reason no retry cures). A process whose
+   * subscription died would otherwise sit idle: processes stop here (see
+   * processes/distributed.ts) so that they are restarted.
+   */
+  readonly onSubscriptionDied?: (error: unknown) => void;
+  /** An append attempt without an answer after this long is given up and retried (default 15 s). */
+  readonly appendTimeoutMs?: number;
 }
 
 /** gRPC status codes (see @grpc/grpc-js `status`) that no retry will cure. */
@@ -66,6 +84,18 @@ const CONNECTION_LOST = new Set([
  * are recognized by the server.
  */
 const RECONNECT_RETRY_DELAYS_MS = [50, 250];
+/**
+ * An append whose outcome is unknown — the connection was lost, the server
+ * answered DEADLINE_EXCEEDED (it may have written it), or no answer came — is
+ * tried again after these delays, with the same event ids and the same expected
+ * revision: if the first attempt was written, the server recognizes the retry and
+ * answers with the original result (for an exact expected revision; for 'any' and
+ * 'stream_exists' the adapter first looks for the ids at the stream's end, since
+ * the server's id cache may have forgotten them).
+ */
+const APPEND_RETRY_DELAYS_MS = [50, 250, 1_000];
+/** How far back the stream's end is searched for the ids of an 'any' / 'stream_exists' append being retried. */
+const RETRY_LOOKBACK_EVENTS = 500;
 /** A dropped subscription resubscribes after this delay, doubled on each failure in a row, up to the maximum. */
 const RESUBSCRIBE_INITIAL_DELAY_MS = 100;
 const RESUBSCRIBE_MAX_DELAY_MS = 5_000;
@@ -73,7 +103,7 @@ const RESUBSCRIBE_MAX_DELAY_MS = 5_000;
  * Appends give up after this long. The client sends a 10 s deadline to the
  * server, but a BatchAppend stream that died unnoticed would never answer.
  */
-const APPEND_TIMEOUT_MS = 15_000;
+const DEFAULT_APPEND_TIMEOUT_MS = 15_000;
 /** "No limit" for the client's reads. */
 const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 
@@ -118,22 +148,32 @@ const UNBOUNDED = Number.MAX_SAFE_INTEGER;
  * - Data and metadata are JSON. Events written by other tools whose data (or
  *   metadata) is not a JSON object come through as `{ $data: <value> }` (binary:
  *   base64) rather than failing a subscription.
- * - Errors: a read or append cut off by a lost connection (UNAVAILABLE, or
- *   CANCELLED by the other side) is tried twice more, 50 and 250 ms later (the
- *   client opens a new connection for the call after one failed; repeating an
- *   append is safe, see idempotency). Connection, deadline and server failures
- *   then become InfrastructureError; a stream that does not exist reads as [].
+ * - Errors: a read cut off by a lost connection (UNAVAILABLE, or CANCELLED by the
+ *   other side) is tried twice more, 50 and 250 ms later (the client opens a new
+ *   connection for the call after one failed). An append whose outcome is unknown
+ *   — connection lost, DEADLINE_EXCEEDED (the server may have written it before
+ *   its deadline passed), or no answer within `appendTimeoutMs` — is tried three
+ *   more times (50 ms, 250 ms, 1 s later) with the same event ids and the same
+ *   expected revision, each retry logged: the server recognizes a write that did
+ *   happen (see idempotency); for 'any' / 'stream_exists' the adapter first looks
+ *   for the ids at the stream's end, because a restarted server has forgotten them.
+ *   Failures then become InfrastructureError; a stream that does not exist reads as [].
  *
  * subscribeToAll runs a catch-up subscription (`subscribeToAll({ fromPosition,
  * filter })`), hands events strictly after `after` to the handler one at a
  * time, and when the connection drops (or the server ends the subscription)
  * resubscribes from the last event it handled, after 100 ms doubling up to 5 s
- * while failures repeat: nothing is lost or handed over twice. It only gives up
- * (done rejects) on a handler error or on an error no retry can cure (access
- * denied, invalid argument, a position past 2^53).
+ * while failures repeat (each resubscription is logged): nothing is lost or
+ * handed over twice. It only gives up (done rejects) on a handler error or on an
+ * error no retry can cure (access denied, invalid argument, a position past 2^53);
+ * then it logs the error and calls `onSubscriptionDied`, so that the process does
+ * not sit idle with a dead subscription.
  */
 export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): EventStore {
   const client = EventStoreDBClient.connectionString(options.connectionString);
+  const logger = options.logger;
+  const onSubscriptionDied = options.onSubscriptionDied;
+  const appendTimeoutMs = options.appendTimeoutMs ?? DEFAULT_APPEND_TIMEOUT_MS;
   const subscriptions = new Set<Subscription>();
   /**
    * The subscription whose handler is in its synchronous part right now (see stop()).
@@ -154,6 +194,16 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
 
   function ensureOpen(): void {
     if (closed) throw new InfrastructureError('eventstoredb event store: closed');
+  }
+
+  /** Whether `ids` are the last events of the stream's end (a write that happened), and its result if so. */
+  async function alreadyAppended(streamName: string, ids: readonly string[]): Promise<AppendResult | undefined> {
+    const tail = (await readStream(streamName, { direction: 'backwards', maxCount: RETRY_LOOKBACK_EVENTS })).reverse();
+    const start = tail.findIndex((event) => event.id === ids[0]);
+    if (start < 0 || start + ids.length > tail.length) return undefined;
+    if (!ids.every((id, i) => tail[start + i]!.id === id)) return undefined;
+    const last = tail[start + ids.length - 1]!;
+    return { nextExpectedRevision: last.revision, position: last.position };
   }
 
   async function streamHead(streamName: string): Promise<AppendResult> {
@@ -317,6 +367,10 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
           if (failure instanceof SecablyError) throw failure;
           if (!isTransient(failure)) throw infrastructureError(failure, 'subscription to $all');
           failures += 1;
+          logger?.warn(
+            { err: failure, after: last, failures, filter: options.filter },
+            'eventstoredb: the subscription to $all dropped; resubscribing after the last event handled',
+          );
           await backoff(failures);
         }
       } finally {
@@ -336,7 +390,18 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
     };
     // Starts on the next microtask, once `subscription` exists. `done` is left
     // unobserved on purpose: a subscription dying unnoticed must not be silent.
-    const done = Promise.resolve().then(run);
+    const done = Promise.resolve()
+      .then(run)
+      .catch((error: unknown) => {
+        if (!stopping && !closed) {
+          logger?.error(
+            { err: error, after: last, filter: options.filter },
+            'eventstoredb: a subscription to $all died for good',
+          );
+          onSubscriptionDied?.(error);
+        }
+        throw error;
+      });
     const subscription: Subscription = { stop, done };
     subscriptions.add(subscription);
     return subscription;
@@ -360,11 +425,37 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
       const expectedRevision = toExpectedRevision(expected);
       let result: Awaited<ReturnType<typeof client.appendToStream>>;
       try {
-        result = await withTimeout(
-          retryingOnLostConnection(() => client.appendToStream(streamName, proposed, { expectedRevision })),
-          APPEND_TIMEOUT_MS,
-          `append to ${streamName}: no answer within ${APPEND_TIMEOUT_MS} ms (it may or may not have happened; retrying with the same event ids and expected revision is safe)`,
-        );
+        const attempt = () =>
+          withTimeout(
+            client.appendToStream(streamName, proposed, { expectedRevision }),
+            appendTimeoutMs,
+            `append to ${streamName}: no answer within ${appendTimeoutMs} ms (it may or may not have happened; retrying with the same event ids and expected revision is safe)`,
+          );
+        let outcome: typeof result | AppendResult | undefined;
+        for (let retry = 0; outcome === undefined; retry++) {
+          try {
+            outcome = await attempt();
+          } catch (error) {
+            const why = unknownOutcome(error);
+            const delay = APPEND_RETRY_DELAYS_MS[retry];
+            if (why === undefined || delay === undefined || closed) throw error;
+            logger?.warn(
+              { stream: streamName, expectedRevision: String(expected), retry: retry + 1, reason: why },
+              'eventstoredb: append outcome unknown; retrying with the same event ids and expected revision',
+            );
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            if (typeof expected !== 'number' && expected !== 'no_stream' && events.length > 0) {
+              // 'any' / 'stream_exists': the server's id cache may have forgotten a write; look for it.
+              const found = await alreadyAppended(
+                streamName,
+                events.map((event) => event.id),
+              );
+              if (found) outcome = found;
+            }
+          }
+        }
+        if (!('success' in outcome)) return outcome;
+        result = outcome;
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
           const actual =
@@ -534,6 +625,16 @@ function grpcCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+const DEADLINE_EXCEEDED = 4;
+
+/** Why an append may or may not have happened (so a retry is due), or undefined when it failed for sure. */
+function unknownOutcome(error: unknown): string | undefined {
+  if (connectionLost(error)) return 'connection lost';
+  if (error instanceof DeadlineExceededError || grpcCode(error) === DEADLINE_EXCEEDED) return 'deadline exceeded';
+  if (error instanceof AppendTimeout) return 'no answer';
+  return undefined;
+}
+
 function connectionLost(error: unknown): boolean {
   const code = grpcCode(error);
   return code !== undefined && CONNECTION_LOST.has(code);
@@ -560,10 +661,13 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** An append attempt that got no answer in time. */
+class AppendTimeout extends InfrastructureError {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InfrastructureError(`eventstoredb: ${message}`)), ms);
+    timer = setTimeout(() => reject(new AppendTimeout(`eventstoredb: ${message}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -64,7 +64,14 @@ export function joseTokens(options: { secret: string; accessTtlSeconds?: number;
   }
 
   return {
-    signAccess: (claims, now) => sign({ sv: claims.sessionVersion }, claims.userId, ACCESS_AUDIENCE, accessTtl, now),
+    signAccess: (claims, now) =>
+      sign(
+        { sv: claims.sessionVersion, ...(claims.familyId !== undefined ? { fid: claims.familyId } : {}) },
+        claims.userId,
+        ACCESS_AUDIENCE,
+        accessTtl,
+        now,
+      ),
     signRefresh: (claims, now) =>
       sign({ fam: claims.familyId, jti: claims.tokenId }, claims.userId, REFRESH_AUDIENCE, refreshTtl, now),
     async verifyAccess(token, now) {
@@ -72,10 +79,18 @@ export function joseTokens(options: { secret: string; accessTtlSeconds?: number;
       const known = verified.get(token);
       if (known && known.exp > seconds) return known.claims;
       const payload = await verify(token, ACCESS_AUDIENCE, now);
-      if (typeof payload.sub !== 'string' || typeof payload.sv !== 'number') {
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.sv !== 'number' ||
+        (payload.fid !== undefined && typeof payload.fid !== 'string')
+      ) {
         throw new UnauthorizedError('Token is invalid.');
       }
-      const claims: AccessClaims = { userId: payload.sub, sessionVersion: payload.sv };
+      const claims: AccessClaims = {
+        userId: payload.sub,
+        sessionVersion: payload.sv,
+        ...(typeof payload.fid === 'string' ? { familyId: payload.fid } : {}),
+      };
       // Only tokens already valid at `now` are remembered (a token "from the future" is checked each time).
       if (typeof payload.iat === 'number' && payload.iat <= seconds && typeof payload.exp === 'number') {
         if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value as string);

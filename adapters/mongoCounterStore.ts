@@ -1,4 +1,4 @@
-import { attempt, connect, isDuplicateKey } from './mongoReadModels.js';
+import { attempt, connect, ensureIndexes, IndexMismatchError, isDuplicateKey } from './mongoReadModels.js';
 import { InfrastructureError, type CounterHit, type CounterStore } from './ports.js';
 
 export interface MongoCounterStoreOptions {
@@ -64,12 +64,17 @@ export async function mongoCounterStore(options: MongoCounterStoreOptions): Prom
   const client = await connect(options.url, 'secably-counters');
   const windows = client.db(options.database).collection<StoredWindow>(options.collection ?? 'counters');
   try {
-    await windows.createIndex(
-      { resetAt: 1 },
-      { name: 'resetAt_ttl', expireAfterSeconds: options.ttlGraceSeconds ?? 3_600 },
-    );
+    await ensureIndexes(client.db(options.database), [
+      {
+        collection: windows.collectionName,
+        name: 'resetAt_ttl',
+        key: { resetAt: 1 },
+        expireAfterSeconds: options.ttlGraceSeconds ?? 3_600,
+      },
+    ]);
   } catch (error) {
     await client.close().catch(() => undefined);
+    if (error instanceof IndexMismatchError) throw error;
     throw new InfrastructureError(`cannot create the counters' TTL index in ${options.database}`, { cause: error });
   }
 

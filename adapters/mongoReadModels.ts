@@ -8,12 +8,18 @@ import {
   type ReadModels,
 } from './ports.js';
 
-/** An index the read models need, as data: created at start, asserted by the tests. */
-export interface ReadModelIndex {
+/** An index an adapter needs, as data: created at start, checked against the live one, asserted by the tests. */
+export interface DeclaredIndex {
   readonly collection: string;
   readonly name: string;
   /** Field order matters (equality fields first, then the sort fields). */
   readonly key: Readonly<Record<string, 1 | -1>>;
+  /** A TTL index: documents expire this long after the date in the (single) key field. */
+  readonly expireAfterSeconds?: number;
+}
+
+/** An index the read models need. */
+export interface ReadModelIndex extends DeclaredIndex {
   /** The query it serves. */
   readonly serves: string;
 }
@@ -70,6 +76,18 @@ export const readModelIndexes: readonly ReadModelIndex[] = [
     name: 'user_target_created',
     key: { user_id: 1, target_id: 1, created_at: -1, _id: -1 },
     serves: 'GET /scans/?target_id=',
+  },
+  {
+    collection: 'credit_ledger',
+    name: 'account_position',
+    key: { account_id: 1, position: -1 },
+    serves: 'GET /account/credits/: { account_id } sorted by position desc, paged',
+  },
+  {
+    collection: 'pending_reservations',
+    name: 'pending',
+    key: { pending: 1 },
+    serves: 'credits policy: { pending: true } (reservations whose scan was not written; not their tombstones)',
   },
   {
     collection: 'scans',
@@ -180,7 +198,7 @@ export async function mongoReadModels(options: { url: string; database: string }
   const client = await connect(options.url, 'secably-read-models');
   const db = client.db(options.database);
   try {
-    await createReadModelIndexes(db);
+    await ensureIndexes(db, readModelIndexes);
   } catch (error) {
     await client.close().catch(() => undefined);
     throw infrastructure(`cannot create the read-model indexes in ${options.database}`, error);
@@ -227,15 +245,102 @@ export async function mongoReadModels(options: { url: string; database: string }
   };
 }
 
-/** Creates `readModelIndexes` (idempotent: an existing index with the same name and key is kept). */
-async function createReadModelIndexes(db: Db): Promise<void> {
-  const byCollection = new Map<string, ReadModelIndex[]>();
-  for (const index of readModelIndexes) {
+/** A live index that is not what the code declares. */
+export class IndexMismatchError extends InfrastructureError {
+  constructor(
+    readonly database: string,
+    readonly mismatches: readonly string[],
+  ) {
+    super(
+      `MongoDB indexes in ${database} differ from the declared ones:\n  ${mismatches.join('\n  ')}\n` +
+        'Drop the indexes named (db.<collection>.dropIndex("<name>")); they are created again, as declared, at the next start.',
+    );
+  }
+}
+
+/** What a live index is, as listIndexes reports it. */
+interface LiveIndex {
+  readonly name: string;
+  readonly key: Record<string, unknown>;
+  readonly expireAfterSeconds?: number;
+}
+
+const keyText = (key: Readonly<Record<string, unknown>>) =>
+  Object.entries(key)
+    .map(([field, order]) => `${field}:${Number(order)}`)
+    .join(',');
+
+/** How a live index differs from a declared one with its name or key, if it does. */
+function difference(live: LiveIndex, declared: DeclaredIndex): string | undefined {
+  const where = `${declared.collection}.${live.name}`;
+  if (live.name !== declared.name) {
+    return `${where}: has the key {${keyText(live.key)}} of the declared index "${declared.name}" under another name`;
+  }
+  if (keyText(live.key) !== keyText(declared.key)) {
+    return `${where}: key {${keyText(live.key)}}, declared {${keyText(declared.key)}}`;
+  }
+  const liveTtl = live.expireAfterSeconds === undefined ? undefined : Number(live.expireAfterSeconds);
+  if (liveTtl !== declared.expireAfterSeconds) {
+    return `${where}: TTL ${liveTtl ?? 'none'}, declared ${declared.expireAfterSeconds ?? 'none'}`;
+  }
+  return undefined;
+}
+
+async function liveIndexes(db: Db, collection: string): Promise<LiveIndex[]> {
+  try {
+    return (await db.collection(collection).listIndexes().toArray()) as unknown as LiveIndex[];
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 26) return []; // NamespaceNotFound: no collection yet
+    throw error;
+  }
+}
+
+/**
+ * Makes the live indexes what `declared` says, or fails loudly. Each declared index
+ * is compared with the live ones by name and by key: a live index with its name
+ * but another key or TTL, or with its key under another name, is a mismatch —
+ * MongoDB refuses to change such an index (and mongo-java-server silently adds a
+ * second one), so starting anyway would leave queries on an index that is not the
+ * one the code relies on. Missing indexes are created, then everything is checked
+ * once more. Indexes not declared at all are left alone.
+ */
+export async function ensureIndexes(db: Db, declared: readonly DeclaredIndex[]): Promise<void> {
+  const byCollection = new Map<string, DeclaredIndex[]>();
+  for (const index of declared) {
     byCollection.set(index.collection, [...(byCollection.get(index.collection) ?? []), index]);
   }
-  for (const [name, indexes] of byCollection) {
-    await db.collection(name).createIndexes(indexes.map((index) => ({ key: { ...index.key }, name: index.name })));
+  const check = async (): Promise<{ mismatches: string[]; missing: DeclaredIndex[] }> => {
+    const mismatches: string[] = [];
+    const missing: DeclaredIndex[] = [];
+    for (const [collection, indexes] of byCollection) {
+      const live = await liveIndexes(db, collection);
+      for (const index of indexes) {
+        const related = live.filter((l) => l.name === index.name || keyText(l.key) === keyText(index.key));
+        if (related.length === 0) missing.push(index);
+        for (const l of related) {
+          const why = difference(l, index);
+          if (why) mismatches.push(why);
+        }
+      }
+    }
+    return { mismatches, missing };
+  };
+  const before = await check();
+  if (before.mismatches.length > 0) throw new IndexMismatchError(db.databaseName, before.mismatches);
+  for (const [collection] of byCollection) {
+    const toCreate = before.missing.filter((index) => index.collection === collection);
+    if (toCreate.length === 0) continue;
+    await db.collection(collection).createIndexes(
+      toCreate.map((index) => ({
+        key: { ...index.key },
+        name: index.name,
+        ...(index.expireAfterSeconds !== undefined ? { expireAfterSeconds: index.expireAfterSeconds } : {}),
+      })),
+    );
   }
+  const after = await check();
+  const problems = [...after.mismatches, ...after.missing.map((index) => `${index.collection}.${index.name}: missing`)];
+  if (problems.length > 0) throw new IndexMismatchError(db.databaseName, problems);
 }
 
 function collectionOf(documents: Collection<StoredDocument>): ReadModelCollection {
@@ -374,6 +479,7 @@ export async function attempt<T>(what: string, operation: () => Promise<T>): Pro
 }
 
 function infrastructure(message: string, cause: unknown): InfrastructureError {
+  if (cause instanceof IndexMismatchError) return cause;
   if (cause instanceof InfrastructureError) return cause;
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new InfrastructureError(`${message}: ${reason}`, { cause });

@@ -298,6 +298,11 @@ export interface AccessClaims {
   readonly userId: string;
   /** The user's session version when issued; a password change makes older tokens invalid. */
   readonly sessionVersion: number;
+  /**
+   * The refresh-token family (login) the token was issued for: a family revoked for
+   * reuse takes its access tokens with it. Absent only in tokens issued before it existed.
+   */
+  readonly familyId?: string;
 }
 
 export interface RefreshClaims {

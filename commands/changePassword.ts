@@ -3,12 +3,15 @@ import { checkPassword } from './login.js';
 import { startSession, type SessionTokens } from './sessions.js';
 import { users } from './aggregates.js';
 
-/** Changes the password, revoking every refresh token and access token; returns a fresh session. */
+/**
+ * Changes the password, revoking every refresh token, access token and API key;
+ * returns a fresh session and the ids of the API keys revoked.
+ */
 export async function changePassword(
   deps: CommandDeps,
   userId: string,
   input: { oldPassword: string; newPassword: string },
-): Promise<SessionTokens> {
+): Promise<{ tokens: SessionTokens; revokedApiKeys: string[] }> {
   await checkPassword(deps, userId, input.oldPassword);
   const passwordHash = await deps.hasher.hash(input.newPassword);
   const result = await users.handle(deps, userId, {
@@ -16,7 +19,8 @@ export async function changePassword(
     passwordHash,
     now: deps.clock.now().toISOString(),
   });
-  // Old access tokens die once the profile read model carries the new session version.
+  // Old access tokens and the API keys die once the read models carry the change.
   if (result.position !== undefined) await deps.readModelsAt(result.position);
-  return startSession(deps, userId);
+  const revokedApiKeys = result.newEvents.flatMap((e) => (e.type === 'ApiKeyRevoked' ? [e.data.keyId] : []));
+  return { tokens: await startSession(deps, userId), revokedApiKeys };
 }

@@ -8,14 +8,44 @@ export interface IdempotentAnswer {
   readonly body: Record<string, unknown>;
 }
 
-/** JSON with object keys sorted, so the same request always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * JSON with object keys sorted, so the same request always hashes the same.
+ * Iterative (an explicit stack, no recursion): it runs on input that is not
+ * validated yet, and a body nested thousands of levels deep must not overflow
+ * the call stack.
+ */
+export function canonicalJson(root: unknown): string {
+  const out: string[] = [];
+  /** Values still to write (wrapped) and literal text (strings), last first. */
+  const stack: Array<{ readonly value: unknown } | string> = [{ value: root }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const { value } = item;
+    if (Array.isArray(value)) {
+      out.push('[');
+      stack.push(']');
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i] });
+        if (i > 0) stack.push(',');
+      }
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      out.push('{');
+      stack.push('}');
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, entry] = entries[i]!;
+        stack.push({ value: entry }, `${JSON.stringify(key)}:`);
+        if (i > 0) stack.push(',');
+      }
+    } else {
+      out.push(JSON.stringify(value) ?? 'null');
+    }
   }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }
 
 /** A stable hash of what was asked, to tell a retry from another request reusing the key. */

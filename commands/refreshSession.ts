@@ -29,9 +29,14 @@ export async function refreshSession(deps: CommandDeps, refreshToken: string): P
       }
       throw error;
     });
-  if (result.newEvents.some((e) => e.type === 'RefreshTokenFamilyRevoked') || result.state.status !== 'registered') {
-    throw new UnauthorizedError('Refresh token was already used; every session of this login has been revoked.');
+  if (result.newEvents.some((e) => e.type === 'RefreshTokenFamilyRevoked')) {
+    // The family's access tokens die once the profile read model knows: wait for it.
+    if (result.position !== undefined) await deps.readModelsAt(result.position);
+    throw new UnauthorizedError(
+      'Refresh token was already used; this login has been revoked (its refresh and access tokens).',
+    );
   }
+  if (result.state.status !== 'registered') throw new UnauthorizedError('Refresh token is invalid.');
   return signSession(deps, {
     userId: claims.userId,
     sessionVersion: result.state.sessionVersion,

@@ -27,13 +27,15 @@ export async function registerUser(
   const holderExists = async (holder: string | null) =>
     holder !== null && (await loadUser(deps, holder)).state.status === 'registered';
 
-  // Refuse a taken address before paying for the password hash.
+  // The hash first, whether the address is taken or not: the 409 for a taken address
+  // then costs what a registration costs (the hash is nearly all of it), so timing
+  // does not tell which addresses have an account (see docs/design.md).
+  const passwordHash = await deps.hasher.hash(input.password);
   const claimKey = emailKey(email);
   const taken = await currentHolder(deps, claimKey);
   if (taken !== null && (await holderExists(taken))) {
     throw new DomainError('A user with this email already exists.', 'email_taken', 'conflict');
   }
-  const passwordHash = await deps.hasher.hash(input.password);
 
   await emailClaims.handle(deps, claimKey, async (state) => ({
     type: 'ClaimEmail' as const,

@@ -15,7 +15,10 @@ export async function signSession(
 ): Promise<SessionTokens> {
   const now = deps.clock.now();
   const [access, refresh] = await Promise.all([
-    deps.tokens.signAccess({ userId: claims.userId, sessionVersion: claims.sessionVersion }, now),
+    deps.tokens.signAccess(
+      { userId: claims.userId, sessionVersion: claims.sessionVersion, familyId: claims.familyId },
+      now,
+    ),
     deps.tokens.signRefresh({ userId: claims.userId, familyId: claims.familyId, tokenId: claims.tokenId }, now),
   ]);
   return {

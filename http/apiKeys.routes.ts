@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { createApiKey } from '../commands/createApiKey.js';
 import { revokeApiKey } from '../commands/revokeApiKey.js';
 import type { ApiKeyDocument } from '../projections/apiKeys.projection.js';
-import { requireUser } from './authenticate.js';
+import { requireSession, requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
-import { notFound } from './errors.js';
+import { noStore, notFound } from './errors.js';
 import { jsonBody, pathId } from './validation.js';
-import { personName } from './validators.js';
+import { displayName } from './validators.js';
 
-const CreateKeyBody = z.object({ name: personName.pipe(z.string().max(100, 'At most 100 characters.')) }).strict();
+const CreateKeyBody = z.object({ name: displayName(100) }).strict();
 
 const keyView = (doc: ApiKeyDocument) => ({
   id: doc._id,
@@ -24,6 +24,8 @@ const keyView = (doc: ApiKeyDocument) => ({
 export function apiKeysRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   const keys = deps.readModels.collection<ApiKeyDocument>('api_keys');
+  app.use('/api-keys/*', noStore);
+  app.use('/api-keys', noStore);
 
   app.get('/api-keys', async (c) => {
     const { userId } = requireUser(c);
@@ -32,7 +34,7 @@ export function apiKeysRoutes(deps: AppDeps) {
   });
 
   app.post('/api-keys', async (c) => {
-    const { userId } = requireUser(c);
+    const { userId } = requireSession(c);
     const { name } = await jsonBody(c, CreateKeyBody);
     const created = await createApiKey(deps, userId, name);
     return c.json(

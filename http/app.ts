@@ -10,6 +10,7 @@ import { findingsRoutes } from './findings.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
 import { nucleiTemplatesRoutes } from './nucleiTemplates.routes.js';
+import { allowedMethods } from './methodNotAllowed.js';
 import { plansRoutes } from './plans.routes.js';
 import { profileRoutes } from './profile.routes.js';
 import { rateLimits } from './rateLimits.js';
@@ -43,6 +44,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('clientIp', clientIp(c, deps.config.trustProxy));
     await next();
     c.res.headers.set('X-Request-Id', requestId);
+    // Every answer is what its Content-Type says: browsers must not guess.
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
     if (logger.isLevelEnabled('info')) {
       logger.info(
         {
@@ -84,7 +87,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', nucleiTemplatesRoutes(deps));
   app.route(BASE_PATH, api);
 
-  app.notFound((c) => c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404));
+  const methodsOf = allowedMethods(app.routes);
+  app.notFound((c) => {
+    const allowed = methodsOf(c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      const error = new ApiError(405, `Method ${c.req.method} is not allowed here.`, 'method_not_allowed', {
+        allowed,
+      });
+      return c.json(errorBody(error), 405);
+    }
+    return c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404);
+  });
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError) {

@@ -1,12 +1,16 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { UnauthorizedError } from '../adapters/ports.js';
 import { changePassword } from '../commands/changePassword.js';
 import { login } from '../commands/login.js';
 import { refreshSession } from '../commands/refreshSession.js';
 import { registerUser } from '../commands/registerUser.js';
 import { PLANS } from '../domain/accounts/plans.js';
-import { requireUser } from './authenticate.js';
+import { requireSession } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
+import { ApiError, noStore } from './errors.js';
+import { loginThrottle } from './loginThrottle.js';
+import { passwordWeakness } from './passwordStrength.js';
 import { jsonBody } from './validation.js';
 import { email, password, personName } from './validators.js';
 
@@ -29,7 +33,10 @@ const RegisterBody = z
         path: ['password'],
         message: 'The password must not contain your email address.',
       });
+      return;
     }
+    const weakness = passwordWeakness(body.password, [body.email, body.first_name, body.last_name]);
+    if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
   });
 
 const LoginBody = z.object({
@@ -65,6 +72,8 @@ export function authRoutes(
 ) {
   const app = new Hono<AppEnv>();
   const { registration, login: loginLimit } = limits;
+  app.use('*', noStore);
+  const throttle = loginThrottle(deps);
 
   app.post('/register', registration, async (c) => {
     const body = await jsonBody(c, RegisterBody);
@@ -94,7 +103,12 @@ export function authRoutes(
 
   app.post('/login', loginLimit, async (c) => {
     const body = await jsonBody(c, LoginBody);
-    const { userId, tokens } = await login(deps, body);
+    const attempt = await throttle.attempt(body.email, c.get('clientIp'));
+    const { userId, tokens } = await login(deps, body).catch(async (error: unknown) => {
+      if (error instanceof UnauthorizedError) await attempt.failed();
+      throw error;
+    });
+    await attempt.succeeded();
     const profile = await deps.readModels.collection('profiles').get(userId);
     const plan = PLANS[(profile?.plan as keyof typeof PLANS | undefined) ?? 'free'];
     return c.json({
@@ -114,13 +128,25 @@ export function authRoutes(
   });
 
   app.post('/change-password', async (c) => {
-    const user = requireUser(c);
+    const user = requireSession(c);
     const body = await jsonBody(c, ChangePasswordBody);
-    const tokens = await changePassword(deps, user.userId, {
+    const { email, first_name, last_name } = user.profile;
+    const weakness = passwordWeakness(body.new_password, [email, first_name, last_name]);
+    if (weakness) {
+      throw new ApiError(400, 'Invalid input.', 'validation_error', { fields: { new_password: [weakness] } });
+    }
+    const { tokens, revokedApiKeys } = await changePassword(deps, user.userId, {
       oldPassword: body.old_password,
       newPassword: body.new_password,
     });
-    return c.json({ message: 'Password changed. Every other session has been signed out.', ...tokens });
+    const keys = revokedApiKeys.length;
+    return c.json({
+      message:
+        'Password changed. Every other session has been signed out' +
+        (keys > 0 ? ` and your ${keys} API key${keys === 1 ? ' was' : 's were'} revoked; create new ones.` : '.'),
+      ...tokens,
+      revoked_api_keys: revokedApiKeys,
+    });
   });
 
   return app;

@@ -1,88 +1,55 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AccountEvent } from '../domain/accounts/account.events.js';
-import { accountDecider, balanceAt } from '../domain/accounts/account.decider.js';
-import { streams } from '../commands/deps.js';
+import {
+  balanceOf,
+  type CreditBalanceDocument,
+  type CreditLedgerDocument,
+} from '../projections/creditLedger.projection.js';
 import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
+import { ApiError } from './errors.js';
 import { queryParams } from './validation.js';
 
+const MAX_LIMIT = 500;
+
+/** `limit`/`offset`, or `page`/`page_size` (as on /scans/), not both. */
 const HistoryQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
+    offset: z.coerce.number().int().min(0).optional(),
+    page: z.coerce.number().int().min(1).optional(),
+    page_size: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
   })
   .strict();
 
-/** One ledger line per credit movement, straight from the account's events. */
-function ledgerEntry(event: AccountEvent, position: number) {
-  const base = { id: position, type: event.type };
-  switch (event.type) {
-    case 'AccountOpened':
-      return { ...base, credits: 0, plan: event.data.plan, at: event.data.openedAt };
-    case 'PlanChanged':
-      return { ...base, credits: 0, from: event.data.from, to: event.data.to, at: event.data.changedAt };
-    case 'MonthlyCreditsGranted':
-      return {
-        ...base,
-        credits: event.data.credits,
-        period: event.data.period,
-        bucket: 'monthly',
-        at: event.data.grantedAt,
-      };
-    case 'CreditsPurchased':
-      return {
-        ...base,
-        credits: event.data.credits,
-        bucket: 'purchased',
-        reason: event.data.reason,
-        at: event.data.purchasedAt,
-      };
-    case 'CreditsReserved':
-      return {
-        ...base,
-        credits: -event.data.credits,
-        scan_id: event.data.scanId,
-        from_monthly: event.data.fromMonthly,
-        from_purchased: event.data.fromPurchased,
-        at: event.data.reservedAt,
-      };
-    case 'CreditsSpent':
-      return { ...base, credits: 0, scan_id: event.data.scanId, spent: event.data.credits, at: event.data.spentAt };
-    case 'CreditsRefunded':
-      return {
-        ...base,
-        credits: event.data.toMonthly + event.data.toPurchased,
-        scan_id: event.data.scanId,
-        to_monthly: event.data.toMonthly,
-        to_purchased: event.data.toPurchased,
-        reason: event.data.reason,
-        at: event.data.refundedAt,
-      };
-    case 'TargetSlotTaken':
-    case 'TargetSlotReleased':
-      return undefined; // not a credit movement
-  }
-}
-
+/**
+ * The balance and the ledger, from the `credit_balances` and `credit_ledger` read
+ * models: one document and one page of an index, however long the account's history.
+ */
 export function creditsRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
+  const ledger = deps.readModels.collection<CreditLedgerDocument>('credit_ledger');
+  const balances = deps.readModels.collection<CreditBalanceDocument>('credit_balances');
 
   app.get('/account/credits', async (c) => {
     const { userId, profile } = requireUser(c);
-    const { limit, offset } = queryParams(c, HistoryQuery);
-    const recorded = await deps.store.readStream(streams.account(userId));
-    const events = recorded.map((r) => ({
-      position: r.position,
-      event: AccountEvent.parse({ type: r.type, data: r.data }),
-    }));
-    const state = events.reduce((s, { event }) => accountDecider.evolve(s, event), accountDecider.initialState());
-    const now = deps.clock.now().toISOString();
-    const balance = balanceAt(state, now);
-    const history = events
-      .map(({ event, position }) => ledgerEntry(event, position))
-      .filter((entry) => entry !== undefined)
-      .reverse();
+    const query = queryParams(c, HistoryQuery);
+    const paged = query.page !== undefined || query.page_size !== undefined;
+    if (paged && (query.limit !== undefined || query.offset !== undefined)) {
+      throw new ApiError(400, 'Give limit and offset, or page and page_size, not both.', 'validation_error', {
+        fields: { page: ['not with limit/offset'] },
+      });
+    }
+    const limit = (paged ? query.page_size : query.limit) ?? 100;
+    const offset = paged ? ((query.page ?? 1) - 1) * limit : (query.offset ?? 0);
+    const filter = { account_id: userId };
+    const [balanceDoc, count, page] = await Promise.all([
+      balances.get(userId),
+      ledger.count(filter),
+      ledger.find(filter, { sort: { position: -1 }, skip: offset, limit }),
+    ]);
+    const balance = balanceOf(balanceDoc, deps.clock.now().toISOString());
+    const link = (to: number) => `/api/v1/account/credits/?limit=${limit}&offset=${to}`;
     return c.json({
       subscription_type: profile.plan,
       balance: {
@@ -93,7 +60,16 @@ export function creditsRoutes(deps: AppDeps) {
         available: balance.available,
         reserved: balance.reserved,
       },
-      history: { count: history.length, limit, offset, results: history.slice(offset, offset + limit) },
+      history: {
+        count,
+        limit,
+        offset,
+        page: Math.floor(offset / limit) + 1,
+        page_size: limit,
+        next: offset + limit < count ? link(offset + limit) : null,
+        previous: offset > 0 ? link(Math.max(0, offset - limit)) : null,
+        results: page.map((doc) => doc.entry),
+      },
     });
   });
 

@@ -14,6 +14,8 @@ export const HOURLY_LIMITS = {
   scanOperations: 10,
   registration: 5,
   login: 20,
+  /** Failed operator authentications per client address. */
+  operatorFailures: 10,
 } as const;
 
 interface LimitInfo {
@@ -50,7 +52,7 @@ function limiterStore(counters: CounterStore, clock: Clock): Store<AppEnv> {
   };
 }
 
-function setHeaders(headers: { set(name: string, value: string): void }, info: LimitInfo): void {
+export function setHeaders(headers: { set(name: string, value: string): void }, info: LimitInfo): void {
   headers.set('X-RateLimit-Limit', String(info.limit));
   headers.set('X-RateLimit-Remaining', String(Math.max(0, info.remaining)));
   headers.set('X-RateLimit-Reset', String(Math.ceil(info.resetAt / 1000)));

@@ -187,16 +187,6 @@ export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareH
     return scan;
   }
 
-  /** The status once the dispatcher has had a moment to queue it (the answer says what is true now). */
-  async function settledStatus(scanId: string): Promise<string> {
-    const deadline = Date.now() + 1_000;
-    for (let wait = 1; ; wait = Math.min(20, wait * 2)) {
-      const doc = await scans.get(scanId);
-      if (!doc || doc.status !== 'pending' || Date.now() >= deadline) return doc?.status ?? 'pending';
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
-
   async function start(
     c: Context<AppEnv>,
     input: { targetId: string; scannerType: ScannerType; scanConfig: unknown },
@@ -218,7 +208,8 @@ export function scansRoutes(deps: AppDeps, limits: { scanOperations: MiddlewareH
           status: successStatus,
           body: {
             scan_id: started.scanId,
-            status: await settledStatus(started.scanId),
+            // What the command wrote (ScanRequested): the dispatcher queues it a moment later.
+            status: 'pending',
             message: 'Scan started successfully',
             scan_type: started.profile,
             scanner_type: input.scannerType,

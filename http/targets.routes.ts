@@ -10,8 +10,8 @@ import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, notFound } from './errors.js';
 import { jsonBody, pathId, queryParams } from './validation.js';
+import { displayName } from './validators.js';
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Control characters but the line breaks and tabs a description may hold. */
 const CONTROL_BUT_WHITESPACE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
@@ -19,12 +19,7 @@ export const TARGET_NAME_MAX = 200;
 export const TARGET_DESCRIPTION_MAX = 2000;
 export const TARGET_VALUE_MAX = 2048;
 
-const targetName = z
-  .string()
-  .trim()
-  .min(1, 'This field may not be blank.')
-  .max(TARGET_NAME_MAX, `At most ${TARGET_NAME_MAX} characters.`)
-  .refine((s) => !CONTROL.test(s), 'Control characters are not allowed.');
+const targetName = displayName(TARGET_NAME_MAX);
 
 /** null is taken as "no description" (clients send it for an empty optional field). */
 const description = z
@@ -242,8 +237,8 @@ export function targetsRoutes(deps: AppDeps) {
     app.delete(`${base}/:id`, async (c) => {
       const { userId } = requireUser(c);
       const targetId = pathId(c);
-      await deleteTarget(deps, userId, targetId);
-      return c.json({ id: targetId, deleted: true });
+      const { cancelledScans } = await deleteTarget(deps, userId, targetId);
+      return c.json({ id: targetId, deleted: true, cancelled_scans: cancelledScans });
     });
   }
 

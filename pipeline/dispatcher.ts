@@ -6,7 +6,8 @@ import { ScanEvent, ScanRequested } from '../domain/scans/scan.events.js';
 import type { ScanDocument } from '../projections/scans.projection.js';
 import { checkpointedSubscription, type PipelineLogger } from './checkpointedSubscription.js';
 import { topics, type ScanJob } from './topics.js';
-import { scans } from '../commands/aggregates.js';
+import { scans, targets } from '../commands/aggregates.js';
+import { DomainError } from '../domain/shared/decider.js';
 
 export interface Dispatcher {
   start(): Promise<void>;
@@ -39,6 +40,16 @@ export function scanDispatcher(deps: {
     const request = ScanRequested.parse({ type: first.type, data: first.data }).data;
     const state = events.map((e) => toDomainEvent(ScanEvent, e)).reduce(scanDecider.evolve, scanDecider.initialState());
     if (state.status !== 'pending' && state.status !== 'queued') return;
+    if ((await targets.state(deps, request.targetId)).state.status === 'deleted') {
+      // Requested while its target was being deleted: cancelled (and so refunded), never run.
+      logger.info({ scanId, targetId: request.targetId }, 'the target was deleted: cancelling the scan');
+      await scans
+        .handle(deps, scanId, { type: 'CancelScan', userId: request.userId, now: deps.clock.now().toISOString() })
+        .catch((error: unknown) => {
+          if (!(error instanceof DomainError && error.kind === 'conflict')) throw error;
+        });
+      return;
+    }
     const job: ScanJob = {
       scanId,
       attempt: state.attempt,

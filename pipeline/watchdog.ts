@@ -70,10 +70,22 @@ export function scanWatchdog(
     /**
      * After a restart of the embedded mode every worker restarted too: scans that
      * were running are lost attempts, and jobs of the in-memory bus are gone.
+     *
+     * A lost attempt's scanner process is gone as well: every tool runs behind
+     * `setpriv --pdeathsig KILL` (scanners/shared/childProcess.ts), so the kernel
+     * killed it when the previous process died, even by kill -9. Retrying it now
+     * therefore never runs a second scan beside a first one still alive; each such
+     * scan is retried once (attempt 2), or failed and refunded when its attempts
+     * are used up.
      */
     async recoverAfterRestart() {
-      for (const scan of await scans.find({ status: 'running' }))
+      for (const scan of await scans.find({ status: 'running' })) {
+        deps.logger.warn(
+          { scanId: scan._id, attempt: scan.attempt },
+          'the service restarted during this scan; its scanner died with the previous process: retrying',
+        );
         await retry(scan, 'the service restarted during the scan');
+      }
       for (const scan of await scans.find({ status: { $in: ['pending', 'queued'] } })) {
         await deps.dispatcher.dispatch(scan._id);
       }

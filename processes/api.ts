@@ -7,13 +7,13 @@ import { connect } from './distributed.js';
 import { runProcess } from './runProcess.js';
 
 /** Distributed mode: the HTTP API (any number of copies behind a load balancer). */
-runProcess('api', async (config, logger) => {
+runProcess('api', async (config, logger, exit) => {
   if (!config.SECABLY_JWT_SECRET) {
     throw new Error(
       'Invalid configuration:\n  SECABLY_JWT_SECRET: required in the distributed mode (every API copy shares it)',
     );
   }
-  const store = connect.store(config);
+  const store = connect.store(config, logger, exit);
   const readModels = await connect.readModels(config);
   const counters = await connect.counters(config);
   const names = allProjections.map((p) => p.name);

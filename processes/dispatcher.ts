@@ -10,14 +10,14 @@ import { runProcess } from './runProcess.js';
  * credits policy, the watchdog, and the relay of our domain events to
  * `secably.events.v1`. Checkpoints live in MongoDB, so a restart resumes.
  */
-runProcess('dispatcher', async (config, logger) => {
-  const store = connect.store(config);
+runProcess('dispatcher', async (config, logger, exit) => {
+  const store = connect.store(config, logger, exit);
   const readModels = await connect.readModels(config);
   const checkpoints = await connect.checkpoints(config);
   const bus = await connect.bus(config, `secably-dispatcher-${process.pid}`, logger);
   const pipeline = storeSidePipeline(
     { store, bus, checkpoints, readModels, clock: systemClock, ids: cryptoIds, logger },
-    { watchdog: watchdogOptions(config), relay: true },
+    { watchdog: watchdogOptions(config), relay: true, reservationGraceMs: config.SECABLY_RESERVATION_GRACE_MS },
   );
   await pipeline.start();
   logger.info('dispatching');

@@ -18,9 +18,25 @@ import { topics } from '../pipeline/topics.js';
  * connects only to what it uses.
  */
 export const connect = {
-  store: (config: Config): EventStore =>
+  /**
+   * The event store. A subscription that dies for good (its handler failed, or the
+   * server refused it for a reason no retry cures) stops the process with a clear
+   * message and exit code 1: an idle projector or dispatcher would look alive while
+   * doing nothing; a stopped one is restarted (compose `restart`, an orchestrator).
+   */
+  store: (config: Config, logger: Logger, exit: (code: number) => never): EventStore =>
     upcastingEventStore(
-      eventStoreDbEventStore({ connectionString: requireServers(config, 'EVENTSTORE_URL').EVENTSTORE_URL }),
+      eventStoreDbEventStore({
+        connectionString: requireServers(config, 'EVENTSTORE_URL').EVENTSTORE_URL,
+        logger,
+        onSubscriptionDied: (error) => {
+          logger.fatal(
+            { err: error },
+            'a subscription to the event store died for good; stopping this process so that it is restarted',
+          );
+          exit(1);
+        },
+      }),
       EVENT_VERSIONS,
     ),
   readModels: (config: Config): Promise<ReadModels> =>

@@ -1,6 +1,6 @@
 import { upcastingEventStore } from '../adapters/upcastingEventStore.js';
 import { EVENT_VERSIONS } from '../domain/events.js';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { cryptoIds } from '../adapters/cryptoIds.js';
@@ -29,6 +29,20 @@ function jwtSecret(config: Config, ids: Ids): string {
   return secret;
 }
 
+/**
+ * The data directory (created owner-only, 0700) and the event store file in it
+ * (0600, created before SQLite opens it, so its -wal and -shm files, which SQLite
+ * gives the database file's mode, are 0600 too). A store file of an older version
+ * is made 0600 as well; an existing directory keeps the mode its owner chose.
+ */
+function prepareDataDir(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, 'events.sqlite');
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  return file;
+}
+
 export interface Runtime {
   readonly deps: AppDeps;
   readonly app: ReturnType<typeof createApp>;
@@ -40,12 +54,9 @@ export interface Runtime {
  * (rebuilt by replay at start), in-memory counters.
  */
 export async function startEmbedded(config: Config, logger: Logger, overrides: Overrides = {}): Promise<Runtime> {
-  mkdirSync(config.SECABLY_DATA_DIR, { recursive: true });
+  const storeFile = prepareDataDir(config.SECABLY_DATA_DIR);
   const ids = overrides.ids ?? cryptoIds;
-  const store = upcastingEventStore(
-    sqliteEventStore({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') }),
-    EVENT_VERSIONS,
-  );
+  const store = upcastingEventStore(sqliteEventStore({ path: storeFile }), EVENT_VERSIONS);
   const readModels = memoryReadModels();
   const counters = memoryCounterStore();
   const projector = projectionRunner({ store, readModels, projections: allProjections, logger });
@@ -74,10 +85,14 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
     onError: (error, failed) =>
       logger.error({ err: error, topic: failed.topic, key: failed.message.key }, 'bus handler gave up'),
   });
-  const checkpoints = sqliteCheckpoints({ path: join(config.SECABLY_DATA_DIR, 'events.sqlite') });
+  const checkpoints = sqliteCheckpoints({ path: storeFile });
   const pipeline = storeSidePipeline(
     { store, bus, checkpoints, readModels, clock: deps.clock, ids, logger },
-    { watchdog: overrides.watchdog ?? watchdogOptions(config), relay: false },
+    {
+      watchdog: overrides.watchdog ?? watchdogOptions(config),
+      relay: false,
+      reservationGraceMs: config.SECABLY_RESERVATION_GRACE_MS,
+    },
   );
   const worker = scanWorker({
     bus,

@@ -32,10 +32,13 @@ export interface StoreSidePipeline {
  */
 export function storeSidePipeline(
   deps: PipelineDeps,
-  options: { readonly watchdog: WatchdogOptions; readonly relay: boolean },
+  options: { readonly watchdog: WatchdogOptions; readonly relay: boolean; readonly reservationGraceMs?: number },
 ): StoreSidePipeline {
   const results = resultsConsumer(deps);
-  const credits = creditsPolicy(deps);
+  const credits = creditsPolicy(
+    deps,
+    options.reservationGraceMs !== undefined ? { orphanAfterMs: options.reservationGraceMs } : {},
+  );
   const dispatcher = scanDispatcher(deps);
   const relay = options.relay ? domainEventsRelay(deps) : undefined;
   const watchdog = scanWatchdog({ ...deps, dispatcher }, options.watchdog);

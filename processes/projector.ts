@@ -8,8 +8,8 @@ import { runProcess } from './runProcess.js';
  * run several copies (every write is guarded by the event's position), though one
  * is enough; a rebuild is `SECABLY_REBUILD=1` (reset and replay).
  */
-runProcess('projector', async (config, logger) => {
-  const store = connect.store(config);
+runProcess('projector', async (config, logger, exit) => {
+  const store = connect.store(config, logger, exit);
   const readModels = await connect.readModels(config);
   // Checkpoints are flushed within 10 ms: API calls wait on them for read-your-writes.
   const runner = projectionRunner({ store, readModels, projections: allProjections, logger, checkpointEveryMs: 10 });

@@ -13,6 +13,11 @@ export interface ProfileDocument extends ReadModelDocument {
   date_joined: string;
   /** Access tokens carry the session version they were issued under; a password change bumps it. */
   session_version: number;
+  /**
+   * Refresh-token families revoked for reuse, with when: their access tokens are refused.
+   * Kept for a day (the longest access-token lifetime), at most 100.
+   */
+  revoked_families?: { family_id: string; revoked_at: string }[];
   plan: PlanId;
   /** Month (UTC) that `scans_in_period` counts. */
   usage_period: string;
@@ -20,7 +25,9 @@ export interface ProfileDocument extends ReadModelDocument {
   targets_count: number;
 }
 
-const USER_TYPES = ['UserRegistered', 'ProfileUpdated', 'PasswordChanged'] as const;
+const USER_TYPES = ['UserRegistered', 'ProfileUpdated', 'PasswordChanged', 'RefreshTokenFamilyRevoked'] as const;
+const REVOKED_FAMILIES_KEPT_MS = 86_400_000;
+const REVOKED_FAMILIES_MAX = 100;
 const ACCOUNT_TYPES = ['AccountOpened', 'PlanChanged', 'CreditsReserved', 'MonthlyCreditsGranted'] as const;
 /** Target events (issue: targets) reference the owner by `userId`. */
 export const TARGET_COUNT_TYPES = { added: 'TargetAdded', removed: 'TargetDeleted' } as const;
@@ -64,7 +71,18 @@ export const profilesProjection: Projection<ProfileDocument> = {
             last_name: e.data.lastName ?? doc.last_name,
           };
         case 'PasswordChanged':
-          return { ...doc, session_version: doc.session_version + 1 };
+          // Every access token is refused by its session version now: the list can go.
+          return { ...doc, session_version: doc.session_version + 1, revoked_families: [] };
+        case 'RefreshTokenFamilyRevoked': {
+          const since = Date.parse(e.data.revokedAt) - REVOKED_FAMILIES_KEPT_MS;
+          const kept = (doc.revoked_families ?? []).filter((f) => Date.parse(f.revoked_at) > since);
+          return {
+            ...doc,
+            revoked_families: [...kept, { family_id: e.data.familyId, revoked_at: e.data.revokedAt }].slice(
+              -REVOKED_FAMILIES_MAX,
+            ),
+          };
+        }
         default:
           return doc;
       }

@@ -84,12 +84,20 @@ function decide(command: UserCommand, state: UserState): UserEvent[] {
       return [{ type: 'ProfileUpdated', data: { userId: user.userId, ...changes, updatedAt: command.now } }];
     }
     case 'ChangePassword': {
+      // A password change is what a user does when they fear someone else has it: every
+      // session ends (the session version) and every API key is revoked, so a key minted
+      // by whoever had the password does not outlive it.
       const user = registered(state);
+      const activeKeys = Object.values(user.apiKeys).filter((key) => key.revokedAt === null);
       return [
         {
           type: 'PasswordChanged',
           data: { userId: user.userId, passwordHash: command.passwordHash, changedAt: command.now },
         },
+        ...activeKeys.map((key): UserEvent => ({
+          type: 'ApiKeyRevoked',
+          data: { userId: user.userId, keyId: key.keyId, revokedAt: command.now },
+        })),
       ];
     }
     case 'StartSession': {

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { EventStoreDBClient, MaxAppendSizeExceededError } from '@eventstore/db-client';
+import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventStoreDbEventStore } from '../../adapters/eventStoreDbEventStore.js';
+import { loadConfig } from '../../config.js';
+import { connect } from '../../processes/distributed.js';
 import {
   InfrastructureError,
   type EventStore,
@@ -288,5 +292,229 @@ describe('eventStoreDbEventStore', () => {
       await expect(store.readAll()).rejects.toBeInstanceOf(InfrastructureError);
       await expect(within(store.subscribeToAll({}, () => undefined).done)).rejects.toBeInstanceOf(InfrastructureError);
     });
+  });
+});
+
+/** The server's strictness and faults, through the adapter, on both kinds of node. */
+describe.each([
+  { node: '21.10+ (BatchAppend)', batchAppend: true },
+  { node: '20.x (Append)', batchAppend: false },
+])('eventStoreDbEventStore on a strict node with faults, $node', ({ batchAppend }) => {
+  let emulator: EventStoreDbEmulator;
+  const stores: EventStore[] = [];
+  const subscriptions: Subscription[] = [];
+  const logged: { level: 'warn' | 'error'; msg: string }[] = [];
+  const logger = {
+    warn: (_obj: object, msg?: string) => void logged.push({ level: 'warn', msg: msg ?? '' }),
+    error: (_obj: object, msg?: string) => void logged.push({ level: 'error', msg: msg ?? '' }),
+  };
+  const open = (extra: Partial<Parameters<typeof eventStoreDbEventStore>[0]> = {}, on = emulator): EventStore => {
+    const store = eventStoreDbEventStore({
+      connectionString: on.connectionString,
+      logger,
+      appendTimeoutMs: 400,
+      ...extra,
+    });
+    stores.push(store);
+    return store;
+  };
+  const stream = (): string => `f${randomUUID().replaceAll('-', '')}-1`;
+  const event = (type = 'ThingHappened', data: Record<string, unknown> = {}): EventToAppend => ({
+    id: randomUUID(),
+    type,
+    data,
+  });
+  const retries = () => logged.filter((l) => l.msg.includes('append outcome unknown')).length;
+
+  beforeAll(async () => {
+    emulator = await startEventStoreDbEmulator({ batchAppend, idCacheSize: 3 });
+  });
+  afterEach(async () => {
+    emulator.faults.clear();
+    await within(Promise.all(subscriptions.splice(0).map((subscription) => subscription.stop())));
+    await within(Promise.all(stores.splice(0).map((store) => store.close())));
+    logged.splice(0);
+  });
+  afterAll(() => emulator.stop());
+
+  describe('strictness', () => {
+    it('counts 2 bytes per character of the event type in the 1 MiB append size', async () => {
+      const store = open({ appendTimeoutMs: 15_000 }); // a 1 MiB append may take a while on a busy machine
+      const type = 'T'.repeat(2_000);
+      // data + metadata + type in UTF-8 bytes fits; with the type as .NET counts it (2 bytes a character), not.
+      const payload = 1024 * 1024 - 3_000 - '{"x":""}'.length;
+      const big = { id: randomUUID(), type, data: { x: 'a'.repeat(payload) } };
+      const refused = await store.appendToStream(stream(), [big]).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(InfrastructureError);
+      expect((refused as InfrastructureError).cause).toBeInstanceOf(MaxAppendSizeExceededError);
+      const fits = { id: randomUUID(), type, data: { x: 'a'.repeat(payload - 2_000) } };
+      await expect(store.appendToStream(stream(), [fits])).resolves.toMatchObject({ nextExpectedRevision: 0 });
+    });
+
+    it('remembers a bounded number of event ids, and forgets them all on a restart', async () => {
+      const store = open();
+      const s = stream();
+      const first = event();
+      await store.appendToStream(s, [first]);
+      await store.appendToStream(s, [first]); // remembered: the retry is recognized
+      expect(await store.readStream(s)).toHaveLength(1);
+      for (let i = 0; i < 3; i++) await store.appendToStream(stream(), [event()]); // the cache holds 3 ids
+      await store.appendToStream(s, [first]); // forgotten: written again, as a real node would
+      expect(await store.readStream(s)).toHaveLength(2);
+
+      const second = event();
+      await store.appendToStream(s, [second]);
+      emulator.restart();
+      expect(await store.readStream(s)).toHaveLength(3); // reconnected
+      await store.appendToStream(s, [second]); // a restarted node remembers no id
+      expect((await store.readStream(s)).map((e) => e.id)).toEqual([first.id, first.id, second.id, second.id]);
+    });
+
+    it('reads give every event its position as both commit and prepare position', async () => {
+      const s = stream();
+      await open().appendToStream(s, [event(), event(), event()]);
+      const client = EventStoreDBClient.connectionString(emulator.connectionString);
+      try {
+        const positions: { commit: bigint; prepare: bigint }[] = [];
+        for await (const resolved of client.readStream(s)) positions.push(resolved.event!.position!);
+        expect(positions).toHaveLength(3);
+        for (const position of positions) expect(position.prepare).toBe(position.commit);
+      } finally {
+        await client.dispose();
+      }
+    });
+  });
+
+  describe('appends whose outcome is unknown are retried with the same ids and expected revision', () => {
+    it('DEADLINE_EXCEEDED after the write: the retry is recognized, one copy', async () => {
+      const store = open();
+      const s = stream();
+      emulator.faults.deadlineExceeded(1, { written: true });
+      const result = await store.appendToStream(s, [event(), event()], { expectedRevision: 'no_stream' });
+      const stored = await store.readStream(s);
+      expect(stored).toHaveLength(2);
+      expect(result).toEqual({ nextExpectedRevision: 1, position: stored[1]!.position });
+      expect(retries()).toBe(1);
+    });
+
+    it('DEADLINE_EXCEEDED before the write: the retry writes it, once', async () => {
+      const store = open();
+      const s = stream();
+      await store.appendToStream(s, [event()]);
+      emulator.faults.deadlineExceeded(2);
+      await store.appendToStream(s, [event()], { expectedRevision: 0 });
+      expect(await store.readStream(s)).toHaveLength(2);
+      expect(retries()).toBe(2);
+    });
+
+    it('a write the server dropped silently: no answer, retried after the append timeout, written once', async () => {
+      const store = open();
+      const s = stream();
+      emulator.faults.dropWrites(1);
+      await store.appendToStream(s, [event()], { expectedRevision: 'no_stream' });
+      expect(await store.readStream(s)).toHaveLength(1);
+      expect(retries()).toBe(1);
+    });
+
+    it("'any' whose answer was lost, on a node that forgot the id: found at the stream's end, not written twice", async () => {
+      const forgetful = await startEventStoreDbEmulator({ batchAppend, idCacheSize: 0 });
+      try {
+        const store = open({}, forgetful);
+        const s = stream();
+        await store.appendToStream(s, [event()]);
+        const lost = [event(), event()];
+        forgetful.faults.deadlineExceeded(1, { written: true });
+        const result = await store.appendToStream(s, lost);
+        const stored = await store.readStream(s);
+        expect(stored.map((e) => e.id).slice(1)).toEqual(lost.map((e) => e.id));
+        expect(result).toEqual({ nextExpectedRevision: 2, position: stored[2]!.position });
+      } finally {
+        await forgetful.stop();
+      }
+    });
+
+    it('UNAVAILABLE: appends and reads are tried again', async () => {
+      const store = open();
+      const s = stream();
+      emulator.faults.unavailable(1);
+      await store.appendToStream(s, [event()], { expectedRevision: 'no_stream' });
+      emulator.faults.unavailable(1);
+      expect(await store.readStream(s)).toHaveLength(1);
+      emulator.faults.unavailable(1);
+      expect(await store.readAll({ filter: { streamNamePrefixes: [s] } })).toHaveLength(1);
+    });
+
+    it('gives up with an InfrastructureError when the outcome stays unknown', async () => {
+      const store = open();
+      emulator.faults.deadlineExceeded(10);
+      await expect(store.appendToStream(stream(), [event()])).rejects.toBeInstanceOf(InfrastructureError);
+      expect(retries()).toBe(3);
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('resubscribe after UNAVAILABLE and dropped connections, logging every resubscription, losing nothing', async () => {
+      const store = open();
+      const s = stream();
+      const seen: RecordedEvent[] = [];
+      emulator.faults.unavailable(3);
+      subscriptions.push(store.subscribeToAll({ filter: { streamNamePrefixes: [s] } }, (e) => void seen.push(e)));
+      const resubscriptions = () => logged.filter((l) => l.msg.includes('resubscribing')).length;
+      await waitFor(() => resubscriptions() >= 3, 10_000);
+      await store.appendToStream(s, [event(), event()]);
+      await waitFor(() => expect(seen).toHaveLength(2), 10_000);
+      emulator.dropConnections();
+      await store.appendToStream(s, [event()]);
+      await waitFor(() => expect(seen).toHaveLength(3), 10_000);
+      expect(resubscriptions()).toBeGreaterThanOrEqual(4);
+      expect(seen).toEqual(await store.readStream(s));
+    });
+
+    it('one that dies for good is logged and reported once (onSubscriptionDied), not left idle', async () => {
+      const died: unknown[] = [];
+      const store = open({ onSubscriptionDied: (error) => died.push(error) });
+      const s = stream();
+      await store.appendToStream(s, [event()]);
+      const boom = new Error('handler failed');
+      const subscription = store.subscribeToAll({ filter: { streamNamePrefixes: [s] } }, () => {
+        throw boom;
+      });
+      await expect(within(subscription.done)).rejects.toBe(boom);
+      expect(died).toEqual([boom]);
+      expect(logged.filter((l) => l.level === 'error' && l.msg.includes('died for good'))).toHaveLength(1);
+      // Stopped on purpose: not a death.
+      const stopped = store.subscribeToAll({}, () => undefined);
+      await stopped.stop();
+      expect(died).toHaveLength(1);
+    });
+  });
+});
+
+describe('a distributed process whose subscription dies', () => {
+  it('stops with exit code 1 and a clear message instead of sitting idle', async () => {
+    const emulator = await startEventStoreDbEmulator();
+    const exits: number[] = [];
+    const fatal: string[] = [];
+    const logger = { ...pino({ level: 'silent' }), fatal: (_obj: object, msg?: string) => void fatal.push(msg ?? '') };
+    const config = loadConfig({ SECABLY_MODE: 'distributed', EVENTSTORE_URL: emulator.connectionString });
+    const store = connect.store(
+      config,
+      logger as unknown as Logger,
+      ((code: number) => {
+        exits.push(code);
+      }) as (code: number) => never,
+    );
+    try {
+      await store.appendToStream('crash-1', [{ id: randomUUID(), type: 'Boom', data: {} }]);
+      const subscription = store.subscribeToAll({}, () => {
+        throw new Error('a projection bug');
+      });
+      await subscription.done.catch(() => undefined);
+      expect(exits).toEqual([1]);
+      expect(fatal).toEqual([expect.stringMatching(/died for good; stopping this process/)]);
+    } finally {
+      await store.close();
+      await emulator.stop();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mongoCounterStore } from '../../adapters/mongoCounterStore.js';
+import { IndexMismatchError } from '../../adapters/mongoReadModels.js';
 import { InfrastructureError, type CounterStore } from '../../adapters/ports.js';
 import { requireServers } from '../support/distributedServers.js';
 import { counterStoreContract } from './counterStore.contract.js';
@@ -119,6 +120,25 @@ describe.skipIf(mongoUrl === undefined)('mongoCounterStore against the MongoDB-c
         key: { resetAt: 1 },
         expireAfterSeconds: 3_600,
       });
+    });
+
+    it('refuses to start when the live TTL index has another TTL than the declared one', async () => {
+      const other = `${database}_ttl_${randomUUID().slice(0, 6)}`;
+      try {
+        await raw
+          .db(other)
+          .collection('counters')
+          .createIndex({ resetAt: 1 }, { name: 'resetAt_ttl', expireAfterSeconds: 60 });
+        const refused = await mongoCounterStore({ url, database: other, ttlGraceSeconds: 3_600 }).catch(
+          (error: unknown) => error,
+        );
+        expect(refused).toBeInstanceOf(IndexMismatchError);
+        expect((refused as Error).message).toMatch(/counters\.resetAt_ttl: TTL 60, declared 3600/);
+        const counters = await mongoCounterStore({ url, database: other, ttlGraceSeconds: 60 });
+        await counters.close();
+      } finally {
+        await raw.db(other).dropDatabase();
+      }
     });
 
     it('ignores an ended window that is still stored (correctness does not wait for the TTL)', async () => {

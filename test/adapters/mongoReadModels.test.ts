@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mongoReadModels, readModelIndexes } from '../../adapters/mongoReadModels.js';
+import { IndexMismatchError, mongoReadModels, readModelIndexes } from '../../adapters/mongoReadModels.js';
 import { InfrastructureError, type ReadModelDocument, type ReadModels } from '../../adapters/ports.js';
 import { requireServers } from '../support/distributedServers.js';
 import { readModelsContract } from './readModels.contract.js';
@@ -95,7 +95,16 @@ describe.skipIf(mongoUrl === undefined)('mongoReadModels against the MongoDB-com
 
     it('creates the indexes the GET endpoints and the pipeline query', async () => {
       const collections = new Set(readModelIndexes.map((index) => index.collection));
-      expect([...collections].sort()).toEqual(['api_keys', 'nuclei_templates', 'scans', 'targets']);
+      expect([...collections].sort()).toEqual([
+        'api_keys',
+        'credit_ledger',
+        'findings',
+        'nuclei_templates',
+        'pending_reservations',
+        'scan_findings',
+        'scans',
+        'targets',
+      ]);
       for (const index of readModelIndexes) {
         const existing = await raw.db(database).collection(index.collection).listIndexes().toArray();
         const found = existing.find((candidate) => candidate.name === index.name);
@@ -110,8 +119,39 @@ describe.skipIf(mongoUrl === undefined)('mongoReadModels against the MongoDB-com
       expect(keyOf('targets', 'user_created')).toEqual({ user_id: 1, created_at: -1, added_position: -1 });
       expect(keyOf('api_keys', 'user_created')).toEqual({ user_id: 1, created_at: -1 });
       expect(keyOf('nuclei_templates', 'user_created')).toEqual({ user_id: 1, created_at: -1, uploaded_position: -1 });
+      expect(keyOf('credit_ledger', 'account_position')).toEqual({ account_id: 1, position: -1 });
+      expect(keyOf('pending_reservations', 'pending')).toEqual({ pending: 1 });
       // A second start finds them in place (createIndexes is idempotent).
       second = await mongoReadModels({ url, database });
+    });
+
+    it('refuses to start when a live index is not the declared one (its key, or its name)', async () => {
+      const other = `${database}_mismatch_${randomUUID().slice(0, 6)}`;
+      try {
+        // An older version's index: the same name, another key (mongod would refuse to change it,
+        // mongo-java-server would add a second one beside it).
+        await raw.db(other).collection('scans').createIndex({ user_id: 1, created_at: 1 }, { name: 'user_created' });
+        const refused = await mongoReadModels({ url, database: other }).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(IndexMismatchError);
+        expect(String((refused as Error).message)).toMatch(
+          /scans\.user_created: key \{user_id:1,created_at:1\}, declared \{user_id:1,created_at:-1,_id:-1\}/,
+        );
+        expect((refused as Error).message).toMatch(/dropIndex/);
+        // Nothing was added beside it.
+        const names = (await raw.db(other).collection('scans').listIndexes().toArray()).map((i) => i.name);
+        expect(names.filter((name) => name === 'user_created')).toHaveLength(1);
+
+        await raw.db(other).collection('scans').dropIndex('user_created');
+        await raw.db(other).collection('api_keys').createIndex({ user_id: 1, created_at: -1 }, { name: 'by_user' });
+        await expect(mongoReadModels({ url, database: other })).rejects.toThrow(
+          /api_keys\.by_user: has the key \{user_id:1,created_at:-1\} of the declared index "user_created" under another name/,
+        );
+
+        await raw.db(other).collection('api_keys').dropIndex('by_user');
+        second = await mongoReadModels({ url, database: other }); // as declared now
+      } finally {
+        await raw.db(other).dropDatabase();
+      }
     });
 
     it('applies one position once when two instances (two projectors) write it concurrently', async () => {

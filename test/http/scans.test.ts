@@ -187,6 +187,48 @@ describe.skipIf(!hasNmap)('nmap scans through the API', () => {
     expect(again.status).toBe(200);
   });
 
+  it('deleting a target cancels its queued and running scans: nmap stops, nothing is charged', async () => {
+    const quiet = await listeners(1, 'quiet');
+    const { access, targetId } = await userWithTarget(6);
+    const ids: string[] = [];
+    // Five long scans for a worker that runs four at once: four run, one waits in the queue.
+    for (let i = 0; i < 5; i++) {
+      const start = await rt.call('POST', '/api/v1/nmap/scan/', {
+        token: access,
+        body: { target_id: targetId, scan_type: 'full', port_range: String(quiet.ports[0]), aggressive: true },
+      });
+      expect(start.status, JSON.stringify(start.body)).toBe(201);
+      ids.push(start.body.scan_id);
+    }
+    const scans = rt.deps.readModels.collection('scans');
+    await waitFor(async () => (await scans.get(ids[0]!))?.status === 'running', 30_000);
+    expect(await balance(access)).toBe(1);
+
+    const deleted = await rt.call('DELETE', `/api/v1/targets/${targetId}/`, { token: access });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ id: targetId, deleted: true });
+    expect([...deleted.body.cancelled_scans].sort()).toEqual([...ids].sort());
+    for (const id of ids) {
+      const scan = (await rt.call('GET', `/api/v1/scans/${id}/`, { token: access })).body;
+      expect(scan.status).toBe('cancelled');
+    }
+    // Every reservation comes back (refunds are events), and no nmap is left scanning the port.
+    await waitFor(async () => (await balance(access)) === 6, 15_000);
+    const ledger = await rt.call('GET', '/api/v1/account/credits/?limit=100', { token: access });
+    const refunds = ledger.body.history.results.filter((e: { type: string }) => e.type === 'CreditsRefunded');
+    expect(refunds.map((e: { scan_id: string }) => e.scan_id).sort()).toEqual([...ids].sort());
+    await waitFor(() => {
+      try {
+        execFileSync('pgrep', ['-f', `nmap .*-p ${quiet.ports[0]} `]);
+        return false;
+      } catch {
+        return true; // pgrep found none
+      }
+    }, 15_000);
+    // Deleting again: not found, nothing more to cancel.
+    expect((await rt.call('DELETE', `/api/v1/targets/${targetId}/`, { token: access })).status).toBe(404);
+  });
+
   it('progress of a running scan is visible', { timeout: 90_000 }, async () => {
     const quiet = await listeners(1, 'quiet');
     const { access, targetId } = await userWithTarget(1);
@@ -360,6 +402,34 @@ describe('validation and ownership', () => {
     expect(await balance(access)).toBe(5);
   });
 
+  it('a body nested thousands of levels deep is a 400 on every scan-starting endpoint, never a 500', async () => {
+    const { access, targetId } = await userWithTarget(1);
+    // ~8 KB: 4,000 arrays inside each other in scan_config (built as text: no recursion here either).
+    const deep = `${'['.repeat(4_000)}${']'.repeat(4_000)}`;
+    const calls: [string, string][] = [
+      ['/api/v1/scans/create/', `{"target_id":"${targetId}","scanner_type":"nmap","scan_config":{"x":${deep}}}`],
+      ['/api/v1/nmap/scan/', `{"target_id":"${targetId}","scan_config":{"x":${deep}}}`],
+      ['/api/v1/nmap/scan/', `{"target_id":"${targetId}","port_range":${deep}}`],
+      [`/api/v1/targets/${targetId}/scan/`, `{"scan_config":{"x":${deep}}}`],
+    ];
+    for (const [path, body] of calls) {
+      const headerSets: Record<string, string>[] = [{}, { 'idempotency-key': `deep-${path}` }];
+      for (const headers of headerSets) {
+        const res = await rt.call('POST', path, { token: access, body, headers });
+        expect(res.status, path).toBe(400);
+        expect(res.body).toMatchObject({ code: 'json_too_deep', details: { max_depth: 32 } });
+      }
+    }
+    // 32 levels in all (body, scan_config, 30 arrays) is fine JSON: refused by the scanner's schema instead.
+    const ok = await rt.call('POST', '/api/v1/nmap/scan/', {
+      token: access,
+      body: `{"target_id":"${targetId}","scan_config":{"x":${'['.repeat(30)}${']'.repeat(30)}}}`,
+    });
+    expect(ok.status).toBe(400);
+    expect(ok.body.code).toBe('validation_error');
+    expect(await balance(access)).toBe(1);
+  });
+
   it('another user’s target or scan is a 404', async () => {
     const a = await userWithTarget(2);
     const b = await userWithTarget(2);
@@ -395,7 +465,8 @@ describe('validation and ownership', () => {
         body: { scanner_type: 'nmap', scan_config: { scan_type: 'quick', port_range: '1' } },
       });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
-      expect(res.body).toMatchObject({ message: 'Scan started successfully', credits_used: 0 });
+      // The answer says what the request wrote (no waiting for the dispatcher): pending.
+      expect(res.body).toMatchObject({ status: 'pending', message: 'Scan started successfully', credits_used: 0 });
       ids.push(res.body.scan_id);
     }
     const page1 = await rt.call('GET', '/api/v1/scans/?page_size=2', { token: access });

@@ -111,7 +111,7 @@ describe('targets: create, read, update, delete', () => {
 
     const deleted = await rt.call('DELETE', `${TARGETS}${id}/`, { token: access });
     expect(deleted.status).toBe(200);
-    expect(deleted.body).toEqual({ id, deleted: true });
+    expect(deleted.body).toEqual({ id, deleted: true, cancelled_scans: [] });
     expect((await rt.call('GET', `${TARGETS}${id}/`, { token: access })).status).toBe(404);
     expect((await rt.call('PATCH', `${TARGETS}${id}/`, { token: access, body: { name: 'x' } })).status).toBe(404);
     expect((await rt.call('DELETE', `${TARGETS}${id}/`, { token: access })).status).toBe(404);
@@ -685,7 +685,11 @@ describe('/websites/: the older name of the same resource', () => {
     const patched = await rt.call('PATCH', `${WEBSITES}${id}/`, { token: access, body: { name: 'Renamed' } });
     expect(patched.status).toBe(200);
     expect(patched.body.name).toBe('Renamed');
-    expect((await rt.call('DELETE', `${WEBSITES}${id}/`, { token: access })).body).toEqual({ id, deleted: true });
+    expect((await rt.call('DELETE', `${WEBSITES}${id}/`, { token: access })).body).toEqual({
+      id,
+      deleted: true,
+      cancelled_scans: [],
+    });
     expect((await rt.call('GET', `${TARGETS}${id}/`, { token: access })).status).toBe(404);
   });
 

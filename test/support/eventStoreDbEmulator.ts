@@ -34,19 +34,31 @@
  * The log: positions are byte offsets of records, like the real transaction
  * file, so they grow by each record's size (not by one) and an event's $all
  * position has commit = prepare = its record's position (what 20.x+ writes:
- * every event record is implicitly committed). The recorded event's
- * `prepare_position` is the position of the first record of its append (its
- * transaction), as the real server sends it. A fresh node already holds a few
+ * every event record is implicitly committed); reads return that position as
+ * both (`commit_position` = `prepare_position`), an append's answer gives the
+ * position of its first record as `prepare`. A fresh node already holds a few
  * system events (`$epoch-information`, `$users`, `$user-admin`, `$settings`).
+ *
+ * As strict as the server where it is easy to be lenient: the append size counts
+ * each character of an event type as 2 bytes (.NET strings), and the
+ * committed-event-id cache that makes any / stream_exists retries idempotent is
+ * bounded (`idCacheSize`, oldest forgotten first) and lives in memory only, so
+ * `restart()` forgets it (then a retried 'any' append is written again, as on a
+ * restarted node).
+ *
+ * Fault switches (`faults`), each for the next N calls: `dropWrites` (an append is
+ * lost: nothing written, no answer; the client waits for its deadline),
+ * `deadlineExceeded` (an append answers DEADLINE_EXCEEDED, after writing it with
+ * `{ written: true }`: the answer is what is lost), `unavailable` (an append, read
+ * or subscription answers UNAVAILABLE).
  *
  * Known differences from the real server: one node (no gossip, cluster info,
  * leader election, `requires-leader`), no authentication or ACLs, no TLS; no
  * deletes, tombstones, truncation, `$maxAge` / `$maxCount`, stream metadata
  * semantics, scavenging, projections (so no `$ce-` / `$et-` / link events, and
  * `resolveLinkTos` is ignored), persistent subscriptions, users or operations
- * services; the committed-event-id cache used for any/stream_exists idempotency
- * is unbounded (the real one is bounded by memory, so very old ids are
- * forgotten there); prefix filters compare ordinally (the server uses .NET's
+ * services; the committed-event-id cache is bounded by a number of ids (the real
+ * one by memory); prefix filters compare ordinally (the server uses .NET's
  * culture-sensitive StartsWith, equal for ordinary names); regex filters use
  * JavaScript's RegExp; live subscribers never fall behind (no `fell_behind`:
  * they read from the log at their own pace); no `first_stream_position` /
@@ -56,7 +68,8 @@
  *
  * `dropConnections()` closes every client connection (HTTP/2 GOAWAY, then the
  * sessions are destroyed) while the node keeps listening with its data, to
- * test reconnection.
+ * test reconnection; `restart()` does that and forgets what a node keeps in
+ * memory only (the committed-event-id cache).
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -95,6 +108,21 @@ export interface EventStoreDbEmulator {
   stop(): Promise<void>;
   /** Cuts every client connection (and so every live subscription); the node keeps its data and listens on. */
   dropConnections(): void;
+  /** A node restart: every connection cut, the in-memory committed-event-id cache forgotten; the data stays. */
+  restart(): void;
+  /** Faults for the next calls (see the file's comment). */
+  readonly faults: EmulatorFaults;
+}
+
+export interface EmulatorFaults {
+  /** The next `count` appends are lost: nothing is written and no answer comes (the client's deadline ends them). */
+  dropWrites(count?: number): void;
+  /** The next `count` appends answer DEADLINE_EXCEEDED; with `written`, after writing their events. */
+  deadlineExceeded(count?: number, options?: { readonly written?: boolean }): void;
+  /** The next `count` calls (appends, reads, subscriptions) answer UNAVAILABLE. */
+  unavailable(count?: number): void;
+  /** Clears every fault still pending. */
+  clear(): void;
 }
 
 export interface EventStoreDbEmulatorOptions {
@@ -104,6 +132,8 @@ export interface EventStoreDbEmulatorOptions {
    * the client then uses Streams.Append.
    */
   readonly batchAppend?: boolean;
+  /** How many event ids the committed-event-id cache keeps (default 100,000; oldest forgotten first). */
+  readonly idCacheSize?: number;
 }
 
 /** The version GetSupportedMethods reports: the behaviour emulated is 23.10's. */
@@ -177,13 +207,30 @@ class Log {
   /** Start of every record, event or not, in order: the valid read positions. */
   private readonly recordStarts: number[] = [];
   private readonly streams = new Map<string, LogEvent[]>();
-  /** IndexWriter._committedEvents: event id → where it was last committed. */
+  /** IndexWriter._committedEvents: event id → where it was last committed (bounded, oldest dropped first). */
   private readonly committedIds = new Map<string, { streamName: string; revision: number }>();
+
+  constructor(private readonly idCacheSize: number) {
+    this.init();
+  }
+
+  /** What a node restart forgets: the committed-event-id cache is in memory only. */
+  forgetIdCache(): void {
+    this.committedIds.clear();
+  }
+
+  private rememberId(id: string, streamName: string, revision: number): void {
+    this.committedIds.delete(id);
+    this.committedIds.set(id, { streamName, revision });
+    while (this.committedIds.size > this.idCacheSize) {
+      this.committedIds.delete(this.committedIds.keys().next().value as string);
+    }
+  }
   private readonly appendListeners = new Set<() => void>();
   /** The writer checkpoint: where the next record goes. */
   end = 0;
 
-  constructor() {
+  private init(): void {
     this.writeRecord(128); // the epoch record a node writes first
     const system = (streamName: string, type: string, data: unknown): void => {
       this.write(streamName, -1, [
@@ -315,7 +362,7 @@ class Log {
       last = { ...event, position, transactionPosition, streamName, revision, created };
       stream.push(last);
       this.events.push(last);
-      this.committedIds.set(event.id, { streamName, revision });
+      this.rememberId(event.id, streamName, revision);
     }
     this.wakeAll();
     return { kind: 'success', revision, commit: last!.position, prepare: transactionPosition };
@@ -332,9 +379,38 @@ class Log {
 export async function startEventStoreDbEmulator(
   options: EventStoreDbEmulatorOptions = {},
 ): Promise<EventStoreDbEmulator> {
-  const log = new Log();
+  const log = new Log(options.idCacheSize ?? 100_000);
   const server = new grpc.Server();
   let stopped = false;
+
+  // ------------------------------------------------------------------ faults
+
+  type Fault = 'drop' | 'deadline' | 'deadline-written' | 'unavailable';
+  const pendingFaults = { drop: 0, deadline: 0, deadlineWritten: 0, unavailable: 0 };
+  /** The fault for the next call of this kind, if one is pending (UNAVAILABLE first). */
+  function takeFault(kind: 'append' | 'read'): Fault | undefined {
+    if (pendingFaults.unavailable > 0) {
+      pendingFaults.unavailable -= 1;
+      return 'unavailable';
+    }
+    if (kind === 'read') return undefined;
+    if (pendingFaults.drop > 0) {
+      pendingFaults.drop -= 1;
+      return 'drop';
+    }
+    if (pendingFaults.deadlineWritten > 0) {
+      pendingFaults.deadlineWritten -= 1;
+      return 'deadline-written';
+    }
+    if (pendingFaults.deadline > 0) {
+      pendingFaults.deadline -= 1;
+      return 'deadline';
+    }
+    return undefined;
+  }
+  const unavailable = (): RpcError =>
+    new RpcError(grpc.status.UNAVAILABLE, 'Server Is Not Ready (an emulated fault).', {});
+  const deadlineExceeded = (): RpcError => new RpcError(grpc.status.DEADLINE_EXCEEDED, 'Deadline Exceeded');
 
   const supported: Array<[service: string, method: string, features: string[]]> = [
     ['event_store.client.streams.streams', 'read', ['position', 'events']],
@@ -365,6 +441,10 @@ export async function startEventStoreDbEmulator(
 
   const streams: IStreamsServer = {
     read(call) {
+      if (takeFault('read') === 'unavailable') {
+        failCall(call, unavailable());
+        return;
+      }
       const options = call.request.getOptions();
       const run =
         options?.getCountOptionCase() === ReadReq.Options.CountOptionCase.SUBSCRIPTION
@@ -377,8 +457,13 @@ export async function startEventStoreDbEmulator(
       call.on('data', (message: AppendReqMessage) => messages.push(message));
       call.on('error', () => undefined);
       call.on('end', () => {
+        const fault = takeFault('append');
+        if (fault === 'drop') return; // lost: no answer, the client's deadline ends the call
+        if (fault === 'unavailable') return callback(unavailable().toServiceError());
+        if (fault === 'deadline') return callback(deadlineExceeded().toServiceError());
         try {
-          callback(null, appendFromAppendReq(messages));
+          const response = appendFromAppendReq(messages);
+          callback(fault === 'deadline-written' ? deadlineExceeded().toServiceError() : null, response);
         } catch (error) {
           callback(toRpcError(error).toServiceError());
         }
@@ -388,7 +473,14 @@ export async function startEventStoreDbEmulator(
       const pending = new Map<string, { options: BatchOptions; events: ProposedEvent[]; size: number }>();
       call.on('error', () => undefined);
       call.on('data', (request: BatchAppendReqMessage) => {
-        const response = handleBatchAppend(request, pending);
+        const fault = request.getIsFinal() ? takeFault('append') : undefined;
+        if (fault === 'unavailable') {
+          // The whole BatchAppend call fails, as when a node goes away: every write on it with it.
+          pending.clear();
+          if (!call.cancelled) call.emit('error', unavailable().toServiceError());
+          return;
+        }
+        const response = handleBatchAppend(request, pending, fault);
         if (response !== undefined && !call.cancelled) call.write(response);
       });
       call.on('end', () => call.end());
@@ -458,6 +550,7 @@ export async function startEventStoreDbEmulator(
   function handleBatchAppend(
     request: BatchAppendReqMessage,
     pending: Map<string, { options: BatchOptions; events: ProposedEvent[]; size: number }>,
+    fault?: Exclude<Fault, 'unavailable'>,
   ): BatchAppendRespMessage | undefined {
     const correlation = request.getCorrelationId();
     const correlationId = correlation === undefined ? '' : uuidOf(correlation);
@@ -521,7 +614,16 @@ export async function startEventStoreDbEmulator(
       if (!request.getIsFinal()) return undefined;
       pending.delete(correlationId);
       const { streamName, expectedVersion, identifier } = write.options;
+      if (fault === 'drop') return undefined; // lost: nothing written, no answer
+      const timedOut = (): BatchAppendRespMessage =>
+        respond(
+          (response) =>
+            response.setError(status(grpc.status.DEADLINE_EXCEEDED, 'Timeout', new sharedPb.Timeout(), 'Timeout')),
+          identifier,
+        );
+      if (fault === 'deadline') return timedOut();
       const outcome = log.append(streamName, expectedVersion, write.events);
+      if (fault === 'deadline-written') return timedOut();
       return respond((response) => {
         if (outcome.kind === 'success') {
           const success = new BatchAppendResp.Success();
@@ -786,6 +888,29 @@ export async function startEventStoreDbEmulator(
     dropConnections() {
       if (!stopped) server.drain(`127.0.0.1:${port}`, 0);
     },
+    restart() {
+      if (stopped) return;
+      server.drain(`127.0.0.1:${port}`, 0);
+      log.forgetIdCache();
+    },
+    faults: {
+      dropWrites(count = 1) {
+        pendingFaults.drop += count;
+      },
+      deadlineExceeded(count = 1, faultOptions = {}) {
+        if (faultOptions.written) pendingFaults.deadlineWritten += count;
+        else pendingFaults.deadline += count;
+      },
+      unavailable(count = 1) {
+        pendingFaults.unavailable += count;
+      },
+      clear() {
+        pendingFaults.drop = 0;
+        pendingFaults.deadline = 0;
+        pendingFaults.deadlineWritten = 0;
+        pendingFaults.unavailable = 0;
+      },
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -896,7 +1021,8 @@ function proposedEvent(message: ProposedMessage): ProposedEvent {
 
 /** Event.SizeOnDisk, near enough. */
 function eventSize(event: ProposedEvent): number {
-  return event.data.length + event.metadata.length + utf8Length(event.type);
+  // The server measures the type as a .NET string: 2 bytes per character.
+  return event.data.length + event.metadata.length + event.type.length * 2;
 }
 
 function eventResponse(event: LogEvent, structuredIds: boolean): ReadRespMessage {
@@ -917,7 +1043,7 @@ function eventResponse(event: LogEvent, structuredIds: boolean): ReadRespMessage
   recorded.setStreamIdentifier(identifier);
   recorded.setStreamRevision(String(event.revision));
   recorded.setCommitPosition(String(event.position));
-  recorded.setPreparePosition(String(event.transactionPosition));
+  recorded.setPreparePosition(String(event.position)); // 20.x+: prepare = commit for every event record
   const metadata = recorded.getMetadataMap();
   metadata.set('type', event.type);
   metadata.set('content-type', event.contentType);

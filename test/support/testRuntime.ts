@@ -6,12 +6,14 @@ import type { Clock, Resolver } from '../../adapters/ports.js';
 import { loadConfig } from '../../config.js';
 import { startEmbedded, type Runtime } from '../../processes/embedded.js';
 import type { ScannerRegistry } from '../../scanners/registry.js';
-import { distributedMode, distributedRuntime } from './distributedRuntime.js';
+import { distributedMode, distributedRuntime, type DistributedRuntime } from './distributedRuntime.js';
 
 export interface TestRuntime extends Omit<Runtime, 'app'> {
   readonly dataDir: string;
   /** Which mode this runtime is in (SECABLY_TEST_MODE=distributed runs the e2e suites on the real servers). */
   readonly mode: 'embedded' | 'distributed';
+  /** Distributed mode only: stop (or kill) and start one role's process. */
+  readonly roles?: Pick<DistributedRuntime, 'stopRole' | 'startRole'>;
   /** Calls the API (in-process in the embedded mode, over HTTP to the api process otherwise). */
   call(method: string, path: string, options?: CallOptions): Promise<TestResponse>;
   cleanup(): Promise<void>;
@@ -67,8 +69,7 @@ export async function testRuntime(env: Record<string, string> = {}, overrides: O
       if (options.body !== undefined) headers['content-type'] ??= 'application/json';
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       const init: RequestInit = { method, headers };
-      if (options.body !== undefined)
-        init.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      if (options.body !== undefined) init.body = rawBody(options.body) ?? JSON.stringify(options.body);
       const env = { incoming: { socket: { remoteAddress: options.ip ?? '127.0.0.1', remotePort: 50000 } } };
       const response = await runtime.app.request(path, init, env);
       const text = await response.text();
@@ -99,6 +100,7 @@ async function distributedTestRuntime(env: Record<string, string>, overrides: Ov
     deps: runtime.deps,
     dataDir: '',
     mode: 'distributed',
+    roles: { stopRole: runtime.stopRole, startRole: runtime.startRole },
     stop: () => runtime.cleanup(),
     cleanup: () => runtime.cleanup(),
     async call(method, path, options = {}) {
@@ -109,7 +111,7 @@ async function distributedTestRuntime(env: Record<string, string>, overrides: Ov
       headers['x-forwarded-for'] = options.ip ?? '127.0.0.1';
       const init: RequestInit = { method, headers };
       if (options.body !== undefined) {
-        init.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+        init.body = rawBody(options.body) ?? JSON.stringify(options.body);
       }
       const response = await fetch(`${runtime.base}${path}`, init);
       const text = await response.text();
@@ -122,6 +124,11 @@ async function distributedTestRuntime(env: Record<string, string>, overrides: Ov
       return { status: response.status, headers: response.headers, body };
     },
   };
+}
+
+/** A body sent as is: text, or bytes (e.g. invalid UTF-8); anything else is sent as JSON. */
+function rawBody(body: unknown): string | Uint8Array | undefined {
+  return typeof body === 'string' || body instanceof Uint8Array ? body : undefined;
 }
 
 let counter = 0;

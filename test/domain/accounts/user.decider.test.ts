@@ -132,6 +132,22 @@ describe('user decider', () => {
       .thenThrows('token_invalid');
   });
 
+  it('a password change revokes every active API key with it', () => {
+    const key = (keyId: string): UserEvent => ({
+      type: 'ApiKeyCreated',
+      data: { userId: U, keyId, name: keyId, prefix: 'sk_x', keyHash: `hash-${keyId}`, createdAt: T0 },
+    });
+    const revoked: UserEvent = { type: 'ApiKeyRevoked', data: { userId: U, keyId: 'k2', revokedAt: T0 } };
+    spec
+      .given([registered, key('k1'), key('k2'), revoked, key('k3')])
+      .when({ type: 'ChangePassword', passwordHash: 'h2', now: T1 })
+      .then([
+        { type: 'PasswordChanged', data: { userId: U, passwordHash: 'h2', changedAt: T1 } },
+        { type: 'ApiKeyRevoked', data: { userId: U, keyId: 'k1', revokedAt: T1 } },
+        { type: 'ApiKeyRevoked', data: { userId: U, keyId: 'k3', revokedAt: T1 } },
+      ]);
+  });
+
   it('an expired family cannot be refreshed', () => {
     spec
       .given([registered, session('f1', 't1')])
