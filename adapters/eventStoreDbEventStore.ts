@@ -4,6 +4,7 @@ import {
   DeadlineExceededError,
   END,
   EventStoreDBClient,
+  MaxAppendSizeExceededError,
   FORWARDS,
   NO_STREAM,
   NotLeaderError,
@@ -462,7 +463,7 @@ export function eventStoreDbEventStore(options: EventStoreDbEventStoreOptions): 
             error.actualVersion === 'no_stream' ? 'no_stream' : toSafeNumber(error.actualVersion, 'revision');
           throw new WrongExpectedRevisionError(streamName, expected, actual);
         }
-        if (/maximum append size|MaximumAppendSizeExceeded/i.test(errorMessage(error))) {
+        if (error instanceof MaxAppendSizeExceededError) {
           throw new EventTooLargeError(streamName, bytes);
         }
         throw infrastructureError(error, `append to ${streamName}`);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { EventStoreDBClient, MaxAppendSizeExceededError } from '@eventstore/db-client';
+import { EventStoreDBClient, jsonEvent, MaxAppendSizeExceededError } from '@eventstore/db-client';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventStoreDbEventStore } from '../../adapters/eventStoreDbEventStore.js';
 import { loadConfig } from '../../config.js';
 import { connect } from '../../processes/distributed.js';
 import {
+  EventTooLargeError,
   InfrastructureError,
   type EventStore,
   type EventToAppend,
@@ -344,9 +345,16 @@ describe.each([
       // data + metadata + type in UTF-8 bytes fits; with the type as .NET counts it (2 bytes a character), not.
       const payload = 1024 * 1024 - 3_000 - '{"x":""}'.length;
       const big = { id: randomUUID(), type, data: { x: 'a'.repeat(payload) } };
+      // The adapter refuses it before sending (the same count), as a permanent EventTooLargeError …
       const refused = await store.appendToStream(stream(), [big]).catch((error: unknown) => error);
-      expect(refused).toBeInstanceOf(InfrastructureError);
-      expect((refused as InfrastructureError).cause).toBeInstanceOf(MaxAppendSizeExceededError);
+      expect(refused).toBeInstanceOf(EventTooLargeError);
+      // … and the emulator itself refuses it, as the server would, when a client sends it anyway.
+      const client = EventStoreDBClient.connectionString(emulator.connectionString);
+      const raw = await client
+        .appendToStream(stream(), [jsonEvent({ id: big.id, type, data: big.data })])
+        .catch((error: unknown) => error);
+      await client.dispose();
+      expect(raw).toBeInstanceOf(MaxAppendSizeExceededError);
       const fits = { id: randomUUID(), type, data: { x: 'a'.repeat(payload - 2_000) } };
       await expect(store.appendToStream(stream(), [fits])).resolves.toMatchObject({ nextExpectedRevision: 0 });
     });
