@@ -550,6 +550,17 @@ export function entropy(text: string): number {
   return bits;
 }
 
+/** A form's action as an absolute URL (the page itself when empty). */
+function actionOf(action: string, page: string): string {
+  try {
+    const url = new URL(action || page, page);
+    url.hash = '';
+    return url.toString();
+  } catch {
+    return action;
+  }
+}
+
 function antiCsrfTokens(exchange: ObservedExchange, page: PageLinks | undefined): RaisedAlert[] {
   if (!page) return [];
   const alerts: RaisedAlert[] = [];
@@ -565,14 +576,14 @@ function antiCsrfTokens(exchange: ObservedExchange, page: PageLinks | undefined)
       alerts.push({
         ...base,
         otherinfo:
-          `No known anti-CSRF token was found in form ${index + 1} (action "${form.action}"), ` +
+          `No known anti-CSRF token was found in form ${index + 1} (action ${actionOf(form.action, exchange.url)}), ` +
           `fields: ${names.join(', ') || 'none'}.`,
       });
     } else if (token.value.length < 8 || entropy(token.value) < 3) {
       alerts.push({
         ...base,
         param: token.name,
-        otherinfo: `The anti-CSRF token "${token.name}" of form ${index + 1} looks predictable (too short or too regular).`,
+        otherinfo: `The anti-CSRF token "${token.name}" of form ${index + 1} (action ${actionOf(form.action, exchange.url)}) looks predictable (too short or too regular).`,
       });
     }
   });

@@ -108,6 +108,9 @@ export function startCountingListener(): Promise<TestWebApp> {
   return start((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p>other host</p>'));
 }
 
+/** A header value as a real server sends it: the UTF-8 bytes of the text (Node writes header strings as latin1). */
+const headerBytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
 const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
@@ -279,7 +282,7 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
     '/go.php': (_req, res, url) => {
       const target = url.searchParams.get('url') ?? '/';
       const safe = /^\/(?![/\\])[^\u0000-\u001f]*$/.test(target) ? target : '/';
-      headers(res, { location: hardened ? safe : target });
+      headers(res, { location: headerBytes(hardened ? safe : target) });
       res.writeHead(302).end();
     },
     '/leave': (_req, res) => {
@@ -299,14 +302,17 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
     '/lang.php': (req, res, url) => {
       const lang = url.searchParams.get('l') ?? 'en';
       if (hardened || !/[\r\n]/.test(lang)) {
-        headers(res, { location: '/', 'set-cookie': `lang=${hardened ? lang.replace(/[^a-z]/gi, '') : lang}${hardened ? '; Path=/; HttpOnly; SameSite=Lax' + (https ? '; Secure' : '') : ''}` });
+        headers(res, { location: '/', 'set-cookie': `lang=${hardened ? lang.replace(/[^a-z]/gi, '') : headerBytes(lang)}${hardened ? '; Path=/; HttpOnly; SameSite=Lax' + (https ? '; Secure' : '') : ''}` });
         res.writeHead(302).end();
         return;
       }
       // What a server that writes raw header lines does with CR/LF in a value.
       const socket = req.socket;
       socket.write(
-        `HTTP/1.1 302 Found\r\nServer: Apache/2.4.49 (Unix)\r\nSet-Cookie: lang=${lang}\r\nLocation: /\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        Buffer.from(
+          `HTTP/1.1 302 Found\r\nServer: Apache/2.4.49 (Unix)\r\nSet-Cookie: lang=${lang}\r\nLocation: /\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+          'utf8',
+        ),
       );
       socket.end();
     },
