@@ -266,6 +266,7 @@ export function extractPage(html: string, tokens: readonly HtmlToken[] = tokeniz
     null;
   let select: { name: string; value: string | null; first: string | null } | null = null;
   let textareaName: string | null = null;
+  let lastStart: HtmlStartTag | null = null;
   const tagText = (t: HtmlStartTag) => html.slice(t.start, t.end).slice(0, 300);
   const closeSelect = () => {
     if (select && form) form.fields.push({ name: select.name, type: 'select', value: select.value ?? select.first ?? '' });
@@ -277,7 +278,8 @@ export function extractPage(html: string, tokens: readonly HtmlToken[] = tokeniz
       continue;
     }
     if (token.type === 'rawtext') {
-      if (token.parent === 'script') inlineScripts.push(token);
+      // The content of a <script src> is not run: only inline scripts count.
+      if (token.parent === 'script' && !lastStart?.attrs.has('src')) inlineScripts.push(token);
       if (token.parent === 'textarea' && textareaName !== null && form) {
         form.fields.push({ name: textareaName, type: 'textarea', value: decodeEntities(token.text) });
         textareaName = null;
@@ -293,6 +295,7 @@ export function extractPage(html: string, tokens: readonly HtmlToken[] = tokeniz
       continue;
     }
     if (token.type !== 'start') continue;
+    lastStart = token;
     const a = token.attrs;
     switch (token.name) {
       case 'a':

@@ -223,8 +223,8 @@ async function booleanSqlInjection(context: ActiveContext, point: InsertionPoint
         `The page results were manipulated with the boolean conditions [${trueOne}] and [${falseOne}], ` +
         `confirmed with [${trueTwo}] and [${falseTwo}].`,
       proof: {
-        request: `${t.described}\n\n${f.described}`,
-        response: `true condition: HTTP ${t.response.status}, ${t.response.text.length} bytes (as the original)\nfalse condition: ${describeResponse(f.response)}`,
+        request: `${f.described}\n\n(and, with the true condition: ${t.described.split('\n')[0]})`,
+        response: `${describeResponse(f.response)}\n\n(with the true condition: HTTP ${t.response.status}, ${t.response.text.length} bytes, the original page)`,
       },
     });
     return true;

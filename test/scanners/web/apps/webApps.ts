@@ -235,7 +235,8 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
           `<li><a href="${other}/stolen">Partner site</a></li>`,
           '<li><a href="/leave">Leave</a></li>',
           '</ul>',
-          `<form action="${other}/subscribe" method="post"><input name="email"><input type="submit" value="Subscribe"></form>`,
+          // (The hardened twin never posts over plain HTTP from an HTTPS page.)
+          `<form action="${hardened && https ? other.replace(/^http:/, 'https:') : other}/subscribe" method="post"><input name="email"><input type="submit" value="Subscribe"></form>`,
           hardened
             ? '<script src="https://cdn.other.invalid/lib.js" integrity="sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC" crossorigin="anonymous"></script>'
             : '<script src="https://cdn.other.invalid/lib.js"></script>',
