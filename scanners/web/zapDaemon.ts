@@ -187,6 +187,9 @@ export async function scanWithZapDaemon(
   const deadline = started + input.totalTimeMs;
   const poll = settings.pollIntervalMs ?? 2_000;
   const call = zapApi(settings, input.signal);
+  // Stopping a scan must work once the scan's own signal is aborted.
+  const stop = (kind: 'spider' | 'ascan', scanId: string) =>
+    zapApi(settings)(`${kind}/action/stop`, { scanId }).catch(() => undefined);
   const limits = new Set<string>();
   let percent = 0;
   const progress = (value: number, phase: string) => {
@@ -200,23 +203,25 @@ export async function scanWithZapDaemon(
 
   /** Polls a scan's status to 100, stopping it on abort or at the deadline. */
   async function follow(kind: 'spider' | 'ascan', scanId: string, from: number, to: number): Promise<void> {
-    for (;;) {
-      if (input.signal.aborted) {
-        await call(`${kind}/action/stop`, { scanId }).catch(() => {});
+    try {
+      for (;;) {
+        if (input.signal.aborted) throw new ScanAbortedError('zap scan aborted');
+        const status = Number((await call(`${kind}/view/status`, { scanId })).status ?? 0);
+        progress(from + ((to - from) * Math.min(100, status)) / 100, kind === 'spider' ? 'spider' : 'active scan');
+        if (status >= 100) return;
+        if (Date.now() >= deadline) {
+          limits.add('time');
+          await stop(kind, scanId);
+          return;
+        }
+        await sleep(poll, input.signal);
+      }
+    } catch (error) {
+      if (error instanceof ScanAbortedError || input.signal.aborted) {
+        await stop(kind, scanId);
         throw new ScanAbortedError('zap scan aborted');
       }
-      const status = Number((await call(`${kind}/view/status`, { scanId })).status ?? 0);
-      progress(from + ((to - from) * Math.min(100, status)) / 100, kind === 'spider' ? 'spider' : 'active scan');
-      if (status >= 100) return;
-      if (Date.now() >= deadline) {
-        limits.add('time');
-        await call(`${kind}/action/stop`, { scanId }).catch(() => {});
-        return;
-      }
-      await sleep(poll, input.signal).catch(async (error: unknown) => {
-        await call(`${kind}/action/stop`, { scanId }).catch(() => {});
-        throw error;
-      });
+      throw error;
     }
   }
 
