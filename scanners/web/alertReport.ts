@@ -13,7 +13,14 @@
  */
 import type { Confidence, Risk, ScannerFinding } from '../../domain/shared/finding.js';
 import type { RaisedAlert } from './alerts.js';
-import { CONFIDENCE_NAMES, RISK_NAMES, ZAP_ALERTS, type ZapAlertDefinition, type ZapConfidence, type ZapRisk } from './zapRules.js';
+import {
+  CONFIDENCE_NAMES,
+  RISK_NAMES,
+  ZAP_ALERTS,
+  type ZapAlertDefinition,
+  type ZapConfidence,
+  type ZapRisk,
+} from './zapRules.js';
 import type { ZapReportAlert } from './webResult.js';
 
 export const RISK_OF: Record<ZapRisk, Risk> = { 0: 'info', 1: 'low', 2: 'medium', 3: 'high' };
@@ -121,12 +128,27 @@ export function createAlertReport(options: AlertReportOptions) {
 
   /** ZAP's report shape: one entry per alert reference, risk and confidence. */
   function reportAlerts(instancesPerAlert = maxInstances): ZapReportAlert[] {
-    const byAlert = new Map<string, { definition: ZapAlertDefinition; risk: ZapRisk; confidence: ZapConfidence; count: number; instances: RaisedAlert[] }>();
+    const byAlert = new Map<
+      string,
+      {
+        definition: ZapAlertDefinition;
+        risk: ZapRisk;
+        confidence: ZapConfidence;
+        count: number;
+        instances: RaisedAlert[];
+      }
+    >();
     for (const group of sortedGroups()) {
       const key = `${group.definition.alertRef}/${group.risk}/${group.confidence}`;
       let entry = byAlert.get(key);
       if (!entry) {
-        entry = { definition: group.definition, risk: group.risk, confidence: group.confidence, count: 0, instances: [] };
+        entry = {
+          definition: group.definition,
+          risk: group.risk,
+          confidence: group.confidence,
+          count: 0,
+          instances: [],
+        };
         byAlert.set(key, entry);
       }
       entry.count += group.count;

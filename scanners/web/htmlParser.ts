@@ -196,7 +196,7 @@ export function tokenizeHtml(html: string): HtmlToken[] {
     if (RAW_TEXT.has(name) && !selfClosing) {
       if (name === 'plaintext') {
         tokens.push({ type: 'rawtext', parent: name, text: html.slice(end), start: end, end: n });
-        i = textStart = n;
+        textStart = n;
         break;
       }
       const closer = new RegExp(`</${name}[\\s/>]`, 'i');
@@ -262,14 +262,21 @@ export function extractPage(html: string, tokens: readonly HtmlToken[] = tokeniz
   const inlineScripts: HtmlRawText[] = [];
   const metaHttpEquiv = new Map<string, string>();
   let base: string | undefined;
-  let form: { action: string; method: 'GET' | 'POST'; enctype: string; fields: FormField[]; tag: string; id?: string } | null =
-    null;
+  let form: {
+    action: string;
+    method: 'GET' | 'POST';
+    enctype: string;
+    fields: FormField[];
+    tag: string;
+    id?: string;
+  } | null = null;
   let select: { name: string; value: string | null; first: string | null } | null = null;
   let textareaName: string | null = null;
   let lastStart: HtmlStartTag | null = null;
   const tagText = (t: HtmlStartTag) => html.slice(t.start, t.end).slice(0, 300);
   const closeSelect = () => {
-    if (select && form) form.fields.push({ name: select.name, type: 'select', value: select.value ?? select.first ?? '' });
+    if (select && form)
+      form.fields.push({ name: select.name, type: 'select', value: select.value ?? select.first ?? '' });
     select = null;
   };
   for (const token of tokens) {
@@ -319,7 +326,8 @@ export function extractPage(html: string, tokens: readonly HtmlToken[] = tokeniz
         if (a.get('src')) links.push(a.get('src')!);
         break;
       case 'script':
-        if (a.get('src')) scripts.push({ src: a.get('src')!, integrity: a.get('integrity') ?? '', tag: tagText(token) });
+        if (a.get('src'))
+          scripts.push({ src: a.get('src')!, integrity: a.get('integrity') ?? '', tag: tagText(token) });
         break;
       case 'img':
       case 'audio':

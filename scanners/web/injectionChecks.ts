@@ -88,7 +88,8 @@ async function send(context: ActiveContext, point: InsertionPoint, value: string
         evidence: `HTTP/1.1 500 ${sent.response.statusText}`,
         risk: 1,
         locationParam: point.param,
-        otherinfo: 'The server failed (500 Internal Server Error) on this value of the parameter: the input is not handled.',
+        otherinfo:
+          'The server failed (500 Internal Server Error) on this value of the parameter: the input is not handled.',
         proof: proofOf(sent),
       });
     }
@@ -192,10 +193,42 @@ async function booleanSqlInjection(context: ActiveContext, point: InsertionPoint
   const v = point.original;
   const numeric = /^-?\d+$/.test(v);
   const families: [(a: string, b: string) => string, [string, string][]][] = [
-    [(a, b) => `${v} AND ${a}=${b}`, [['1', '1'], ['1', '2'], ['7', '7'], ['7', '8']]],
-    [(a, b) => `${v}' AND '${a}'='${b}`, [['1', '1'], ['1', '2'], ['x', 'x'], ['x', 'y']]],
-    [(a, b) => `${v}' AND ${a}=${b}-- `, [['1', '1'], ['1', '2'], ['3', '3'], ['3', '4']]],
-    [(a, b) => `${v}" AND "${a}"="${b}`, [['1', '1'], ['1', '2'], ['x', 'x'], ['x', 'y']]],
+    [
+      (a, b) => `${v} AND ${a}=${b}`,
+      [
+        ['1', '1'],
+        ['1', '2'],
+        ['7', '7'],
+        ['7', '8'],
+      ],
+    ],
+    [
+      (a, b) => `${v}' AND '${a}'='${b}`,
+      [
+        ['1', '1'],
+        ['1', '2'],
+        ['x', 'x'],
+        ['x', 'y'],
+      ],
+    ],
+    [
+      (a, b) => `${v}' AND ${a}=${b}-- `,
+      [
+        ['1', '1'],
+        ['1', '2'],
+        ['3', '3'],
+        ['3', '4'],
+      ],
+    ],
+    [
+      (a, b) => `${v}" AND "${a}"="${b}`,
+      [
+        ['1', '1'],
+        ['1', '2'],
+        ['x', 'x'],
+        ['x', 'y'],
+      ],
+    ],
   ];
   const order = numeric ? families : [families[1]!, families[2]!, families[3]!, families[0]!];
   for (const [build, [t1, f1, t2, f2]] of order) {
@@ -314,7 +347,14 @@ export async function commandInjection(context: ActiveContext, point: InsertionP
   const expected = `${marker}${a + b}`;
   const echo = `echo ${marker}$((${a}+${b}))`;
   const v = point.original;
-  const payloads = [`${v};${echo}`, `${v}|${echo}`, `${v}$(${echo})`, `${v}\`${echo}\``, `${v}\n${echo}`, `${v}&${echo}`];
+  const payloads = [
+    `${v};${echo}`,
+    `${v}|${echo}`,
+    `${v}$(${echo})`,
+    `${v}\`${echo}\``,
+    `${v}\n${echo}`,
+    `${v}&${echo}`,
+  ];
   if (base.response.text.includes(expected)) return false;
   for (const payload of payloads) {
     const sent = await send(context, point, payload);
@@ -365,8 +405,9 @@ export function redirectEvidence(response: HttpResponse, base: string): string |
     const url = meta ? refreshUrl(meta) : null;
     if (url && pointsToCheckHost(url, base)) return `<meta http-equiv="refresh" content="${meta}">`;
     for (const script of page.inlineScripts) {
-      const match =
-        /(?:location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\()\s*['"]([^'"]+)['"]/.exec(script.text);
+      const match = /(?:location(?:\.href)?\s*=|location\.(?:replace|assign)\s*\()\s*['"]([^'"]+)['"]/.exec(
+        script.text,
+      );
       if (match && pointsToCheckHost(match[1]!, base)) return match[0].slice(0, 200);
     }
   }
@@ -377,7 +418,8 @@ const REDIRECT_NAMES =
   /^(url|uri|redirect|redirect_?ur[il]|redir|next|return|return_?to|returnurl|goto|go|dest|destination|continue|target|to|r|u|link|forward|location|callback|view|out|page)$/i;
 
 export async function openRedirect(context: ActiveContext, point: InsertionPoint): Promise<boolean> {
-  const likely = REDIRECT_NAMES.test(point.param) || /^(https?:)?\/\//i.test(point.original) || point.original.startsWith('/');
+  const likely =
+    REDIRECT_NAMES.test(point.param) || /^(https?:)?\/\//i.test(point.original) || point.original.startsWith('/');
   const payloads = [`https://${REDIRECT_CHECK_HOST}/`, `//${REDIRECT_CHECK_HOST}/`];
   if (likely) payloads.push(`HtTpS://${REDIRECT_CHECK_HOST}/`, `/\\${REDIRECT_CHECK_HOST}/`);
   for (const payload of payloads) {

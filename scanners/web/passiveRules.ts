@@ -46,9 +46,7 @@ export function isHtml(exchange: Pick<ObservedExchange, 'headers' | 'body'>): bo
 function isText(exchange: Pick<ObservedExchange, 'headers' | 'body'>): boolean {
   const type = contentTypeOf(exchange);
   if (!type) return true;
-  return (
-    type.startsWith('text/') || /json|xml|javascript|ecmascript|x-www-form-urlencoded|x-sh|x-httpd/.test(type)
-  );
+  return type.startsWith('text/') || /json|xml|javascript|ecmascript|x-www-form-urlencoded|x-sh|x-httpd/.test(type);
 }
 
 function isJavaScript(exchange: Pick<ObservedExchange, 'headers' | 'url'>): boolean {
@@ -171,7 +169,11 @@ export function parseCsp(policy: string): Map<string, string[]> {
     const words = part.trim().split(/\s+/).filter(Boolean);
     if (words.length === 0) continue;
     const name = words[0]!.toLowerCase();
-    if (!directives.has(name)) directives.set(name, words.slice(1).map((w) => w.toLowerCase()));
+    if (!directives.has(name))
+      directives.set(
+        name,
+        words.slice(1).map((w) => w.toLowerCase()),
+      );
   }
   return directives;
 }
@@ -266,7 +268,9 @@ function contentSecurityPolicy(exchange: ObservedExchange, page: PageLinks | und
   const effective = (name: string) => directives.get(name) ?? directives.get('default-src');
   const broad = FETCH_DIRECTIVES.filter((name) => {
     const sources = effective(name);
-    return sources === undefined || sources.some((s) => WILDCARD_SOURCES.has(s) && !(s === 'data:' && name === 'img-src'));
+    return (
+      sources === undefined || sources.some((s) => WILDCARD_SOURCES.has(s) && !(s === 'data:' && name === 'img-src'))
+    );
   });
   if (broad.length > 0) {
     alerts.push({

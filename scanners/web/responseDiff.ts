@@ -64,7 +64,11 @@ export function baselineOf(
   return { ...baseline, signature: signatureOf(first.body, baseline, sent) };
 }
 
-export function signatureOf(body: string, baseline: Pick<PageBaseline, 'dynamic'>, sent: readonly string[] = []): string {
+export function signatureOf(
+  body: string,
+  baseline: Pick<PageBaseline, 'dynamic'>,
+  sent: readonly string[] = [],
+): string {
   return piecesOf(body, sent)
     .filter((piece) => !baseline.dynamic.has(piece))
     .join('\n');

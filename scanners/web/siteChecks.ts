@@ -69,12 +69,42 @@ export const FILE_SIGNATURES: readonly FileSignature[] = [
     what: 'Git repository metadata (.git/HEAD)',
     match: textMatch(/^(?:ref: refs\/[\w./-]+|[0-9a-f]{40})\s*$/),
   },
-  { path: '.svn/entries', alertRef: '40035', what: 'Subversion metadata (.svn/)', match: textMatch(/^(?:8|9|10|11|12)\s*\n\s*\n?(?:dir|file)?/) },
-  { path: '.svn/wc.db', alertRef: '40035', what: 'Subversion working copy database (.svn/wc.db)', match: startsWith(Buffer.from('SQLite format 3'), 'SQLite format 3') },
-  { path: '.hg/hgrc', alertRef: '40035', what: 'Mercurial metadata (.hg/)', match: textMatch(/^\[(?:paths|ui|extensions)\]/m) },
-  { path: '.bzr/README', alertRef: '40035', what: 'Bazaar metadata (.bzr/)', match: textMatch(/This is a Bazaar control directory/) },
-  { path: 'CVS/Root', alertRef: '40035', what: 'CVS metadata (CVS/)', match: textMatch(/^:(?:pserver|ext|local|gserver|fork):/m) },
-  { path: '.DS_Store', alertRef: '40035', what: 'a macOS folder index (.DS_Store) listing the directory’s files', match: startsWith(Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31]), '\\x00\\x00\\x00\\x01Bud1') },
+  {
+    path: '.svn/entries',
+    alertRef: '40035',
+    what: 'Subversion metadata (.svn/)',
+    match: textMatch(/^(?:8|9|10|11|12)\s*\n\s*\n?(?:dir|file)?/),
+  },
+  {
+    path: '.svn/wc.db',
+    alertRef: '40035',
+    what: 'Subversion working copy database (.svn/wc.db)',
+    match: startsWith(Buffer.from('SQLite format 3'), 'SQLite format 3'),
+  },
+  {
+    path: '.hg/hgrc',
+    alertRef: '40035',
+    what: 'Mercurial metadata (.hg/)',
+    match: textMatch(/^\[(?:paths|ui|extensions)\]/m),
+  },
+  {
+    path: '.bzr/README',
+    alertRef: '40035',
+    what: 'Bazaar metadata (.bzr/)',
+    match: textMatch(/This is a Bazaar control directory/),
+  },
+  {
+    path: 'CVS/Root',
+    alertRef: '40035',
+    what: 'CVS metadata (CVS/)',
+    match: textMatch(/^:(?:pserver|ext|local|gserver|fork):/m),
+  },
+  {
+    path: '.DS_Store',
+    alertRef: '40035',
+    what: 'a macOS folder index (.DS_Store) listing the directory’s files',
+    match: startsWith(Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31]), '\\x00\\x00\\x00\\x01Bud1'),
+  },
   { path: '.env', alertRef: '40034', what: 'an environment file (.env)', match: ENV },
   { path: '.env.local', alertRef: '40034', what: 'an environment file (.env.local)', match: ENV },
   { path: '.env.production', alertRef: '40034', what: 'an environment file (.env.production)', match: ENV },
@@ -82,25 +112,92 @@ export const FILE_SIGNATURES: readonly FileSignature[] = [
     path: '.htaccess',
     alertRef: '40032',
     what: 'the Apache .htaccess file',
-    match: textMatch(/^\s*(?:RewriteEngine|RewriteRule|RewriteCond|Deny from|Allow from|Require (?:all|valid-user|ip)|AuthType|AuthUserFile|<IfModule|<Files|Options [+-]|ErrorDocument|php_(?:value|flag)|Header (?:set|always))/m),
+    match: textMatch(
+      /^\s*(?:RewriteEngine|RewriteRule|RewriteCond|Deny from|Allow from|Require (?:all|valid-user|ip)|AuthType|AuthUserFile|<IfModule|<Files|Options [+-]|ErrorDocument|php_(?:value|flag)|Header (?:set|always))/m,
+    ),
   },
-  { path: '.htpasswd', alertRef: '40035', what: 'an Apache password file (.htpasswd)', match: textMatch(/^[\w.@-]+:(?:\$apr1\$|\$2[abxy]\$|\{SHA\}|\$[156]\$)/m) },
-  { path: 'server-status', alertRef: '40035', what: 'the Apache server-status page', match: textMatch(/Apache Status/, { html: true }) },
-  { path: 'server-info', alertRef: '40035', what: 'the Apache server-info page', match: textMatch(/Apache Server Information/, { html: true }) },
-  { path: 'phpinfo.php', alertRef: '40035', what: 'a phpinfo() page', match: textMatch(/<title>phpinfo\(\)<\/title>|PHP Version \d+\.\d+/, { html: true }) },
-  { path: 'info.php', alertRef: '40035', what: 'a phpinfo() page', match: textMatch(/<title>phpinfo\(\)<\/title>|PHP Version \d+\.\d+/, { html: true }) },
-  { path: 'WEB-INF/web.xml', alertRef: '10045', what: 'the Java web application descriptor', match: textMatch(/<web-app[\s>]/) },
-  { path: 'config/database.yml', alertRef: '40035', what: 'Rails database configuration', match: textMatch(/^\s*adapter:\s*\S+[\s\S]{0,500}database:/m) },
+  {
+    path: '.htpasswd',
+    alertRef: '40035',
+    what: 'an Apache password file (.htpasswd)',
+    match: textMatch(/^[\w.@-]+:(?:\$apr1\$|\$2[abxy]\$|\{SHA\}|\$[156]\$)/m),
+  },
+  {
+    path: 'server-status',
+    alertRef: '40035',
+    what: 'the Apache server-status page',
+    match: textMatch(/Apache Status/, { html: true }),
+  },
+  {
+    path: 'server-info',
+    alertRef: '40035',
+    what: 'the Apache server-info page',
+    match: textMatch(/Apache Server Information/, { html: true }),
+  },
+  {
+    path: 'phpinfo.php',
+    alertRef: '40035',
+    what: 'a phpinfo() page',
+    match: textMatch(/<title>phpinfo\(\)<\/title>|PHP Version \d+\.\d+/, { html: true }),
+  },
+  {
+    path: 'info.php',
+    alertRef: '40035',
+    what: 'a phpinfo() page',
+    match: textMatch(/<title>phpinfo\(\)<\/title>|PHP Version \d+\.\d+/, { html: true }),
+  },
+  {
+    path: 'WEB-INF/web.xml',
+    alertRef: '10045',
+    what: 'the Java web application descriptor',
+    match: textMatch(/<web-app[\s>]/),
+  },
+  {
+    path: 'config/database.yml',
+    alertRef: '40035',
+    what: 'Rails database configuration',
+    match: textMatch(/^\s*adapter:\s*\S+[\s\S]{0,500}database:/m),
+  },
   { path: 'id_rsa', alertRef: '40035', what: 'a private key', match: PRIVATE_KEY },
   { path: '.ssh/id_rsa', alertRef: '40035', what: 'a private key', match: PRIVATE_KEY },
   { path: 'server.key', alertRef: '40035', what: 'a private key', match: PRIVATE_KEY },
-  { path: '.npmrc', alertRef: '40035', what: 'an npm configuration with registry credentials', match: textMatch(/_auth(?:Token)?\s*=/) },
+  {
+    path: '.npmrc',
+    alertRef: '40035',
+    what: 'an npm configuration with registry credentials',
+    match: textMatch(/_auth(?:Token)?\s*=/),
+  },
   { path: '.aws/credentials', alertRef: '40035', what: 'AWS credentials', match: textMatch(/aws_access_key_id\s*=/) },
-  { path: 'sftp-config.json', alertRef: '40035', what: 'an editor SFTP configuration with credentials', match: textMatch(/"(?:password|host)"\s*:/) },
-  { path: '.vscode/sftp.json', alertRef: '40035', what: 'an editor SFTP configuration with credentials', match: textMatch(/"(?:password|host)"\s*:/) },
-  { path: '.idea/workspace.xml', alertRef: '40035', what: 'JetBrains IDE project files (.idea/)', match: textMatch(/<project version=/) },
-  { path: 'wp-config.php.bak', alertRef: '10095', what: 'a backup of the WordPress configuration', match: textMatch(/DB_PASSWORD|<\?php/) },
-  { path: 'config.php.bak', alertRef: '10095', what: 'a backup of a PHP configuration file', match: textMatch(/<\?php/) },
+  {
+    path: 'sftp-config.json',
+    alertRef: '40035',
+    what: 'an editor SFTP configuration with credentials',
+    match: textMatch(/"(?:password|host)"\s*:/),
+  },
+  {
+    path: '.vscode/sftp.json',
+    alertRef: '40035',
+    what: 'an editor SFTP configuration with credentials',
+    match: textMatch(/"(?:password|host)"\s*:/),
+  },
+  {
+    path: '.idea/workspace.xml',
+    alertRef: '40035',
+    what: 'JetBrains IDE project files (.idea/)',
+    match: textMatch(/<project version=/),
+  },
+  {
+    path: 'wp-config.php.bak',
+    alertRef: '10095',
+    what: 'a backup of the WordPress configuration',
+    match: textMatch(/DB_PASSWORD|<\?php/),
+  },
+  {
+    path: 'config.php.bak',
+    alertRef: '10095',
+    what: 'a backup of a PHP configuration file',
+    match: textMatch(/<\?php/),
+  },
   { path: 'backup.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
   { path: 'dump.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
   { path: 'database.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
@@ -130,7 +227,11 @@ async function tolerant<T>(work: () => Promise<T>): Promise<T | undefined> {
 }
 
 /** The site's "not found" answer for a directory (two random names), to recognize soft 404s. */
-async function notFoundBaseline(context: SiteContext, directory: string, extension: string): Promise<PageBaseline | null> {
+async function notFoundBaseline(
+  context: SiteContext,
+  directory: string,
+  extension: string,
+): Promise<PageBaseline | null> {
   const a = await tolerant(() => get(context, `${directory}${context.random(12)}${extension}`));
   if (!a || a.status !== 200) return null;
   const b = await tolerant(() => get(context, `${directory}${context.random(12)}${extension}`));
@@ -196,7 +297,11 @@ export async function backupFiles(context: SiteContext, pages: readonly CrawledP
       if (
         original &&
         isHtml({ headers: response.headers, body: response.text }) &&
-        sameResponses({ status: response.status, body: response.text }, { status: original.status, body: original.text }, { dynamic: new Set() })
+        sameResponses(
+          { status: response.status, body: response.text },
+          { status: original.status, body: original.text },
+          { dynamic: new Set() },
+        )
       ) {
         continue; // the server answers the original page for any suffix
       }
@@ -244,10 +349,28 @@ export async function directoryListings(
   }
 }
 
-const UNUSUAL_METHODS = ['PUT', 'DELETE', 'TRACE', 'TRACK', 'CONNECT', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'PATCH'];
+const UNUSUAL_METHODS = [
+  'PUT',
+  'DELETE',
+  'TRACE',
+  'TRACK',
+  'CONNECT',
+  'PROPFIND',
+  'PROPPATCH',
+  'MKCOL',
+  'COPY',
+  'MOVE',
+  'LOCK',
+  'UNLOCK',
+  'PATCH',
+];
 
 /** Pages that refuse GET (401/403) but answer another method; TRACE; methods OPTIONS lists. */
-export async function httpMethods(context: SiteContext, startPath: string, refused: readonly CrawledPage[]): Promise<void> {
+export async function httpMethods(
+  context: SiteContext,
+  startPath: string,
+  refused: readonly CrawledPage[],
+): Promise<void> {
   for (const page of refused.slice(0, 20)) {
     const path = pathOf(page.url);
     // A made-up method first (servers that hand unknown methods to the application), then
@@ -278,7 +401,10 @@ export async function httpMethods(context: SiteContext, startPath: string, refus
       method: 'TRACE',
       param: 'TRACE',
       attack: 'TRACE',
-      evidence: trace.text.slice(Math.max(0, trace.text.indexOf(marker) - 40), trace.text.indexOf(marker) + marker.length),
+      evidence: trace.text.slice(
+        Math.max(0, trace.text.indexOf(marker) - 40),
+        trace.text.indexOf(marker) + marker.length,
+      ),
       otherinfo: 'TRACE is enabled: the server echoes the request, headers included (cross-site tracing).',
       proof: {
         request: describeRequest(context, 'TRACE', startPath, `\nX-Secably-Trace: ${marker}`),
@@ -310,13 +436,19 @@ export async function httpMethods(context: SiteContext, startPath: string, refus
 }
 
 /** POST forms with a token: does the server accept the form with a wrong token? (20012) */
-export async function csrfTokenChecks(context: SiteContext, forms: readonly DiscoveredForm[], endpoints: readonly Endpoint[]): Promise<void> {
+export async function csrfTokenChecks(
+  context: SiteContext,
+  forms: readonly DiscoveredForm[],
+  endpoints: readonly Endpoint[],
+): Promise<void> {
   let checked = 0;
   for (const form of forms) {
     if (form.method !== 'POST' || checked >= 10) continue;
     const token = form.fields.find((f) => f.type === 'hidden' && isAntiCsrfName(f.name) && f.value.length >= 8);
     if (!token) continue;
-    const endpoint = endpoints.find((e) => e.method === 'POST' && e.pageUrl === form.pageUrl && e.baseUrl === form.action);
+    const endpoint = endpoints.find(
+      (e) => e.method === 'POST' && e.pageUrl === form.pageUrl && e.baseUrl === form.action,
+    );
     if (!endpoint) continue;
     checked++;
     await tolerant(async () => {

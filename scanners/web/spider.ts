@@ -131,7 +131,12 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
   const pages: CrawledPage[] = [];
   const forms: DiscoveredForm[] = [];
   const formKeys = new Set<string>();
-  const offOrigin = { links: [] as string[], redirects: [] as string[], forms: [] as string[], scripts: [] as string[] };
+  const offOrigin = {
+    links: [] as string[],
+    redirects: [] as string[],
+    forms: [] as string[],
+    scripts: [] as string[],
+  };
   const limits = new Set<string>();
   const queued = new Set<string>();
   const variants = new Map<string, number>();
@@ -198,7 +203,14 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
       const key = `${form.method} ${action.split('?')[0]} ${form.fields.map((f) => f.name).join(',')}`;
       if (!formKeys.has(key) && forms.length < 500) {
         formKeys.add(key);
-        forms.push({ pageUrl: url, action, method: form.method, enctype: form.enctype, fields: form.fields, tag: form.tag });
+        forms.push({
+          pageUrl: url,
+          action,
+          method: form.method,
+          enctype: form.enctype,
+          fields: form.fields,
+          tag: form.tag,
+        });
       }
       if (form.method === 'GET') enqueue(formSubmissionUrl(action, form.fields), depth + 1, 'page');
     }
@@ -210,7 +222,13 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
     const requestHadCredentials = jar.header() !== undefined;
     jar.store(response.setCookies);
     const contentType = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    pages.push({ url: item.url, status: response.status, contentType, depth: item.depth, length: response.body.length });
+    pages.push({
+      url: item.url,
+      status: response.status,
+      contentType,
+      depth: item.depth,
+      length: response.body.length,
+    });
     options.onPage?.(pages.length);
     const exchangeBase = {
       url: item.url,
@@ -227,7 +245,8 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
     const location = response.headers.location;
     if (response.status >= 300 && response.status < 400 && location) {
       const next = client.resolve(location, item.url);
-      if (next && client.isSameOrigin(next)) enqueue(next, item.depth + (item.depth === 0 ? 0 : 1), 'page', item.depth === 0);
+      if (next && client.isSameOrigin(next))
+        enqueue(next, item.depth + (item.depth === 0 ? 0 : 1), 'page', item.depth === 0);
     }
     if (item.kind === 'robots' && response.status === 200) {
       const robots = parseRobots(response.text);
@@ -239,7 +258,11 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
         else addBounded(offOrigin.links, s);
       }
     }
-    if ((item.kind === 'sitemap' || /xml/.test(contentType)) && response.status === 200 && /<loc>/i.test(response.text)) {
+    if (
+      (item.kind === 'sitemap' || /xml/.test(contentType)) &&
+      response.status === 200 &&
+      /<loc>/i.test(response.text)
+    ) {
       for (const raw of parseSitemap(response.text)) {
         const loc = client.resolve(raw, item.url);
         if (!loc) continue;
@@ -263,7 +286,12 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
   const first = queue.shift()!;
   await fetchOne(first);
   for (const path of WELL_KNOWN) {
-    enqueue(`${client.originUrl}${path}`, 0, path === '/robots.txt' ? 'robots' : path.endsWith('.xml') ? 'sitemap' : 'page', true);
+    enqueue(
+      `${client.originUrl}${path}`,
+      0,
+      path === '/robots.txt' ? 'robots' : path.endsWith('.xml') ? 'sitemap' : 'page',
+      true,
+    );
   }
 
   let inFlight = 0;

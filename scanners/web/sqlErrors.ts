@@ -89,7 +89,14 @@ const SQL_ERRORS: readonly (readonly [string, readonly RegExp[]])[] = [
   ],
   [
     'IBM DB2',
-    [/CLI Driver.{0,100}?DB2/, /DB2 SQL error/, /\bdb2_\w+\(/, /SQLCODE[=:\d, -]+SQLSTATE/, /com\.ibm\.db2\.jcc/, /DB2Exception/],
+    [
+      /CLI Driver.{0,100}?DB2/,
+      /DB2 SQL error/,
+      /\bdb2_\w+\(/,
+      /SQLCODE[=:\d, -]+SQLSTATE/,
+      /com\.ibm\.db2\.jcc/,
+      /DB2Exception/,
+    ],
   ],
   [
     'SQLite',
@@ -111,7 +118,10 @@ const SQL_ERRORS: readonly (readonly [string, readonly RegExp[]])[] = [
   ['Informix', [/Warning.{0,100}?\Wifx_/, /Exception.{0,100}?Informix/, /Informix ODBC Driver/, /com\.informix\.jdbc/]],
   ['Firebird', [/Dynamic SQL Error/, /Warning.{0,100}?\Wibase_/, /org\.firebirdsql\.jdbc/]],
   ['Sybase', [/Warning.{0,100}?\Wsybase_/, /Sybase message/, /Sybase.{0,100}?Server message/, /SybSQLException/]],
-  ['HSQLDB', [/Unexpected end of command in statement \[/, /Unexpected token.{0,100}?in statement \[/, /org\.hsqldb\.jdbc/]],
+  [
+    'HSQLDB',
+    [/Unexpected end of command in statement \[/, /Unexpected token.{0,100}?in statement \[/, /org\.hsqldb\.jdbc/],
+  ],
   ['H2', [/org\.h2\.jdbc/, /\[42000-\d{3}\]/]],
   ['Apache Derby', [/Syntax error: Encountered/, /org\.apache\.derby/, /ERROR 42X01/]],
   ['Ingres', [/Warning.{0,100}?\Wingres_/, /Ingres SQLSTATE/, /Ingres\W.{0,100}?Driver/]],
@@ -119,7 +129,12 @@ const SQL_ERRORS: readonly (readonly [string, readonly RegExp[]])[] = [
   ['Spring JDBC', [/StatementCallback; bad SQL grammar/]],
 ];
 
-const XPATH_ERRORS = [/XPathException/, /Warning: SimpleXMLElement::xpath\(\):/, /javax\.xml\.xpath/, /Invalid XPath expression/i];
+const XPATH_ERRORS = [
+  /XPathException/,
+  /Warning: SimpleXMLElement::xpath\(\):/,
+  /javax\.xml\.xpath/,
+  /Invalid XPath expression/i,
+];
 const LDAP_ERRORS = [
   /supplied argument is not a valid ldap/i,
   /javax\.naming\.NameNotFoundException/,

@@ -9,7 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import type { ScannerFinding } from '../../domain/shared/finding.js';
 import { ScanAbortedError, TargetUnreachableError } from '../shared/errors.js';
-import { createHttpClient, formatOrigin, HttpBudgetError, HttpRequestError, type HttpClient } from '../shared/httpClient.js';
+import {
+  createHttpClient,
+  formatOrigin,
+  HttpBudgetError,
+  HttpRequestError,
+  type HttpClient,
+} from '../shared/httpClient.js';
 import type { RaisedAlert } from './alerts.js';
 import { createAlertReport } from './alertReport.js';
 import { createCookieJar } from './cookieJar.js';
@@ -93,7 +99,11 @@ function randomToken(length = 10): string {
 }
 
 /** Runs `work` over `items` with `concurrency` at once; a budget error stops the rest. */
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<string | null> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<string | null> {
   let next = 0;
   let stopped: string | null = null;
   const workers = Array.from({ length: Math.max(1, concurrency) }, async () => {

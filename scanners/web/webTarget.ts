@@ -73,7 +73,11 @@ function originText(origin: HttpOrigin): string {
   return `${origin.scheme}://${origin.hostname}:${origin.port}`;
 }
 
-export async function resolveWebTarget(target: ScanTarget, address: string, options: WebTargetOptions = {}): Promise<WebTarget> {
+export async function resolveWebTarget(
+  target: ScanTarget,
+  address: string,
+  options: WebTargetOptions = {},
+): Promise<WebTarget> {
   const notes: string[] = [];
   const candidates: { origin: HttpOrigin; path: string }[] = [];
   if (target.type === 'url' && target.url) {
@@ -87,7 +91,10 @@ export async function resolveWebTarget(target: ScanTarget, address: string, opti
       { origin: { scheme: 'https', hostname: target.hostname, port: options.httpsPort ?? 443 }, path: '/' },
     );
   } else {
-    throw new TargetUnreachableError(`a ${target.type} target cannot be scanned as a web application`, 'target_type_unsupported');
+    throw new TargetUnreachableError(
+      `a ${target.type} target cannot be scanned as a web application`,
+      'target_type_unsupported',
+    );
   }
   const failures: string[] = [];
   for (const [index, candidate] of candidates.entries()) {
@@ -96,14 +103,17 @@ export async function resolveWebTarget(target: ScanTarget, address: string, opti
       failures.push(`${originText(candidate.origin)}: ${answer.error}`);
       continue;
     }
-    if (index > 0) notes.push(`Nothing answered HTTP on ${originText(candidates[0]!.origin)} (${failures[0]}); scanned over HTTPS.`);
+    if (index > 0)
+      notes.push(`Nothing answered HTTP on ${originText(candidates[0]!.origin)} (${failures[0]}); scanned over HTTPS.`);
     if (answer.location) {
       const base = `${candidate.origin.scheme}://${candidate.origin.hostname}:${candidate.origin.port}${candidate.path}`;
       const upgrade = httpsUpgrade(answer.location, candidate.origin, base);
       if (upgrade) {
         const upgraded = await probe(upgrade.origin, address, upgrade.path, options);
         if (upgraded.ok) {
-          notes.push(`${originText(candidate.origin)}${candidate.path} redirects to HTTPS on the same host: scanned ${originText(upgrade.origin)}${upgrade.path}.`);
+          notes.push(
+            `${originText(candidate.origin)}${candidate.path} redirects to HTTPS on the same host: scanned ${originText(upgrade.origin)}${upgrade.path}.`,
+          );
           return { origin: upgrade.origin, startPath: upgrade.path, notes };
         }
       }

@@ -48,7 +48,11 @@ export function jsStateAt(source: string, index: number): JsState {
   return state;
 }
 
-function attributeContext(html: string, token: Extract<HtmlToken, { type: 'start' }>, offset: number): ReflectionContext {
+function attributeContext(
+  html: string,
+  token: Extract<HtmlToken, { type: 'start' }>,
+  offset: number,
+): ReflectionContext {
   // Re-read the tag to find the attribute whose value holds `offset`.
   const tag = html.slice(token.start, token.end);
   const relative = offset - token.start;
@@ -96,7 +100,10 @@ const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'data', '
  * Payloads that would run `alert(<n>)` in the given contexts, most likely first (at most 5).
  * `n` is a number unique to the attempt (proof that our payload ran, not another script).
  */
-export function xssPayloads(contexts: readonly ReflectionContext[], n: () => string): { payload: string; proof: string }[] {
+export function xssPayloads(
+  contexts: readonly ReflectionContext[],
+  n: () => string,
+): { payload: string; proof: string }[] {
   const out: { payload: string; proof: string }[] = [];
   const add = (make: (id: string) => string) => {
     const id = n();
@@ -124,7 +131,9 @@ export function xssPayloads(contexts: readonly ReflectionContext[], n: () => str
     add((id) => `<svg onload=alert(${id})>`);
   }
   const seen = new Set<string>();
-  return out.filter((p) => !seen.has(p.payload.replace(/\d+/g, '')) && seen.add(p.payload.replace(/\d+/g, ''))).slice(0, 5);
+  return out
+    .filter((p) => !seen.has(p.payload.replace(/\d+/g, '')) && seen.add(p.payload.replace(/\d+/g, '')))
+    .slice(0, 5);
 }
 
 /**

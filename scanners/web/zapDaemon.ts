@@ -146,7 +146,10 @@ function definitionFromZap(alert: ZapApiAlert, alertRef: string): ZapAlertDefini
     scope: alert.param && (alert.attack || queryHas(alert.url, alert.param)) ? 'param' : 'page',
     description: (alert.description ?? '').slice(0, 4000),
     solution: (alert.solution ?? '').slice(0, 4000),
-    references: (alert.reference ?? '').split(/\s+/).filter((r) => /^https?:\/\//.test(r)).slice(0, 20),
+    references: (alert.reference ?? '')
+      .split(/\s+/)
+      .filter((r) => /^https?:\/\//.test(r))
+      .slice(0, 20),
   };
 }
 
@@ -161,7 +164,8 @@ export function mapZapAlerts(alerts: readonly ZapApiAlert[]): {
     const confidence = CONFIDENCES[alert.confidence.toLowerCase()];
     if (confidence === 0) continue;
     const alertRef = alert.alertRef || alert.pluginId;
-    if (!ZAP_ALERTS.has(alertRef) && !definitions.has(alertRef)) definitions.set(alertRef, definitionFromZap(alert, alertRef));
+    if (!ZAP_ALERTS.has(alertRef) && !definitions.has(alertRef))
+      definitions.set(alertRef, definitionFromZap(alert, alertRef));
     const definition = ZAP_ALERTS.get(alertRef) ?? definitions.get(alertRef)!;
     raised.push({
       alertRef,
@@ -228,7 +232,9 @@ export async function scanWithZapDaemon(
   let pages = 1;
   const full = input.mode === 'full';
   if (input.spider) {
-    const scanId = String((await call('spider/action/scan', { url: input.startUrl, recurse: 'true', subtreeOnly: 'true' })).scan);
+    const scanId = String(
+      (await call('spider/action/scan', { url: input.startUrl, recurse: 'true', subtreeOnly: 'true' })).scan,
+    );
     await follow('spider', scanId, 0, full ? 30 : 80);
     const results = (await call('spider/view/results', { scanId })).results;
     pages = Array.isArray(results) ? results.length : pages;
@@ -245,7 +251,9 @@ export async function scanWithZapDaemon(
   }
   progress(full ? 35 : 90, 'passive scan');
   if (full && Date.now() < deadline) {
-    const scanId = String((await call('ascan/action/scan', { url: input.startUrl, recurse: 'true', inScopeOnly: 'false' })).scan);
+    const scanId = String(
+      (await call('ascan/action/scan', { url: input.startUrl, recurse: 'true', inScopeOnly: 'false' })).scan,
+    );
     await follow('ascan', scanId, 35, 95);
   }
 
@@ -291,7 +299,8 @@ export async function scanWithZapDaemon(
     notes: ['Scanned by the ZAP daemon set in ZAP_API_URL (it connects to the target on its own).'],
   };
   let bounded = result;
-  if (JSON.stringify(bounded).length > 480 * 1024) bounded = { ...result, alerts: report.reportAlerts(2), truncated: true };
+  if (JSON.stringify(bounded).length > 480 * 1024)
+    bounded = { ...result, alerts: report.reportAlerts(2), truncated: true };
   progress(100, 'done');
   return { findings: report.findings(), result: WebScanResultSchema.parse(bounded) };
 }

@@ -783,7 +783,9 @@ const definitions: Record<string, Definition | Definition[]> = {
     solution:
       'Remove the file from the web root, or deny access to it (and to dot-directories such as .git/) in the ' +
       'server configuration; rotate any credential it exposed.',
-    references: ['https://blog.hboeck.de/archives/892-Introducing-Snallygaster-a-Tool-to-Scan-for-Secrets-on-Web-Servers.html'],
+    references: [
+      'https://blog.hboeck.de/archives/892-Introducing-Snallygaster-a-Tool-to-Scan-for-Secrets-on-Web-Servers.html',
+    ],
   },
   '40032': {
     name: '.htaccess Information Leak',
@@ -832,8 +834,7 @@ const definitions: Record<string, Definition | Definition[]> = {
     kind: 'active',
     scope: 'page',
     description:
-      'Requesting a directory of the site returns a listing of its files, exposing files nobody meant to ' +
-      'publish.',
+      'Requesting a directory of the site returns a listing of its files, exposing files nobody meant to ' + 'publish.',
     solution: 'Turn directory listings off (Apache: Options -Indexes; nginx: autoindex off).',
     references: ['https://httpd.apache.org/docs/current/mod/mod_autoindex.html'],
   },

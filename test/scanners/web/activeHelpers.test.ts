@@ -10,14 +10,30 @@ import { zapAlert } from '../../../scanners/web/zapRules.js';
 describe('XSS contexts and proofs', () => {
   it('finds where a marker lands', () => {
     const html = `<p>zqm</p><input value="zqm"><a href='zqm'>x</a><!-- zqm --><script>var a = 'zqm'; var b = zqm;</script><textarea>zqm</textarea>`;
-    const kinds = reflectionContexts(html, 'zqm').map((c) => (c.kind === 'script' ? `script:${c.state}` : c.kind === 'attribute' ? `attribute:${c.name}:${c.quote}:${c.atStart}` : c.kind));
-    expect(kinds).toEqual(['html', 'attribute:value:":true', "attribute:href:':true", 'comment', "script:'", 'script:code', 'rcdata']);
+    const kinds = reflectionContexts(html, 'zqm').map((c) =>
+      c.kind === 'script'
+        ? `script:${c.state}`
+        : c.kind === 'attribute'
+          ? `attribute:${c.name}:${c.quote}:${c.atStart}`
+          : c.kind,
+    );
+    expect(kinds).toEqual([
+      'html',
+      'attribute:value:":true',
+      "attribute:href:':true",
+      'comment',
+      "script:'",
+      'script:code',
+      'rcdata',
+    ]);
   });
 
   it('proposes payloads for the contexts found', () => {
     let n = 0;
     const next = () => String(++n);
-    const payloads = xssPayloads([{ kind: 'attribute', quote: '"', name: 'href', atStart: true }], next).map((p) => p.payload);
+    const payloads = xssPayloads([{ kind: 'attribute', quote: '"', name: 'href', atStart: true }], next).map(
+      (p) => p.payload,
+    );
     expect(payloads[0]).toBe('javascript:alert(1)');
     expect(payloads).toContain('"><scrIpt>alert(2)</scrIpt>');
     expect(xssPayloads([{ kind: 'script', state: "'" }], next)[0]!.payload).toMatch(/^';alert\(\d+\);\/\/$/);
@@ -39,9 +55,15 @@ describe('XSS contexts and proofs', () => {
 
 describe('query error messages', () => {
   it('recognizes databases, XPath and LDAP', () => {
-    expect(findQueryError("You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version")).toMatchObject({ language: 'SQL', dbms: 'MySQL' });
+    expect(
+      findQueryError(
+        'You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version',
+      ),
+    ).toMatchObject({ language: 'SQL', dbms: 'MySQL' });
     expect(findQueryError('ERROR:  syntax error at or near "x"')).toMatchObject({ dbms: 'PostgreSQL' });
-    expect(findQueryError('Unclosed quotation mark after the character string')).toMatchObject({ dbms: 'Microsoft SQL Server' });
+    expect(findQueryError('Unclosed quotation mark after the character string')).toMatchObject({
+      dbms: 'Microsoft SQL Server',
+    });
     expect(findQueryError('ORA-01756: quoted string not properly terminated')).toMatchObject({ dbms: 'Oracle' });
     expect(findQueryError('sqlite3.OperationalError: unrecognized token: "\'"')).toMatchObject({ dbms: 'SQLite' });
     expect(findQueryError('org.apache.xpath.XPathException: Expected ]')).toMatchObject({ language: 'XPath' });
@@ -58,8 +80,16 @@ describe('page comparison', () => {
     const b = { status: 200, body: page('60303ae22b998861bce3', 'ad 2') };
     const baseline = baselineOf(a, b);
     expect(sameAsBaseline({ status: 200, body: page('fd61a03af4f77d870fc2', 'ad 1') }, baseline)).toBe(true);
-    expect(sameAsBaseline({ status: 200, body: page('a4e624d686e03ed2767c', 'ad 1', "Results for 1' AND '1'='1") }, baseline, ["' AND '1'='1"])).toBe(true);
-    expect(sameAsBaseline({ status: 200, body: page('a4e624d686e03ed2767c', 'ad 1', 'No products') }, baseline)).toBe(false);
+    expect(
+      sameAsBaseline(
+        { status: 200, body: page('a4e624d686e03ed2767c', 'ad 1', "Results for 1' AND '1'='1") },
+        baseline,
+        ["' AND '1'='1"],
+      ),
+    ).toBe(true);
+    expect(sameAsBaseline({ status: 200, body: page('a4e624d686e03ed2767c', 'ad 1', 'No products') }, baseline)).toBe(
+      false,
+    );
     expect(sameAsBaseline({ ...a, status: 500 }, baseline)).toBe(false);
   });
 });
@@ -89,10 +119,9 @@ describe('insertion points', () => {
         },
       ],
     );
-    expect(endpoints.map((e) => `${e.method} ${e.baseUrl} ${e.params.map(([n, v]) => `${n}=${v}`).join('&')}`)).toEqual([
-      'GET http://a.test/p.php id=1&sort=asc',
-      'POST http://a.test/login user=secably&go=Go',
-    ]);
+    expect(endpoints.map((e) => `${e.method} ${e.baseUrl} ${e.params.map(([n, v]) => `${n}=${v}`).join('&')}`)).toEqual(
+      ['GET http://a.test/p.php id=1&sort=asc', 'POST http://a.test/login user=secably&go=Go'],
+    );
     expect(insertionPointsOf(endpoints).map((p) => p.param)).toEqual(['id', 'sort', 'user', 'go']);
   });
 });
@@ -101,17 +130,39 @@ describe('alert report', () => {
   it('locates findings by scope, names them by ZAP rule id and keeps their identity across runs', () => {
     const start = 'https://shop.example.com/app/';
     const site = zapAlert('10021');
-    expect(locationOf(site, { alertRef: '10021', uri: 'https://shop.example.com/app/x?y=1', method: 'GET' }, start)).toBe(start);
-    expect(locationOf(zapAlert('10010'), { alertRef: '10010', uri: start, method: 'GET', param: 'sid' }, start)).toBe(`${start} (cookie sid)`);
-    expect(locationOf(zapAlert('40012'), { alertRef: '40012', uri: 'https://shop.example.com/s?q=%3Cx%3E&p=1', method: 'GET', param: 'q' }, start)).toBe('https://shop.example.com/s?q');
-    expect(locationOf(zapAlert('90022'), { alertRef: '90022', uri: 'https://shop.example.com/s?id=%27', method: 'GET', locationParam: 'id' }, start)).toBe('https://shop.example.com/s?id');
+    expect(
+      locationOf(site, { alertRef: '10021', uri: 'https://shop.example.com/app/x?y=1', method: 'GET' }, start),
+    ).toBe(start);
+    expect(locationOf(zapAlert('10010'), { alertRef: '10010', uri: start, method: 'GET', param: 'sid' }, start)).toBe(
+      `${start} (cookie sid)`,
+    );
+    expect(
+      locationOf(
+        zapAlert('40012'),
+        { alertRef: '40012', uri: 'https://shop.example.com/s?q=%3Cx%3E&p=1', method: 'GET', param: 'q' },
+        start,
+      ),
+    ).toBe('https://shop.example.com/s?q');
+    expect(
+      locationOf(
+        zapAlert('90022'),
+        { alertRef: '90022', uri: 'https://shop.example.com/s?id=%27', method: 'GET', locationParam: 'id' },
+        start,
+      ),
+    ).toBe('https://shop.example.com/s?id');
 
     const run = (order: number[]) => {
       const report = createAlertReport({ startUrl: start, engine: 'zap' });
       const alerts = [
         { alertRef: '10021', uri: `${start}a`, method: 'GET' },
         { alertRef: '10021', uri: `${start}b`, method: 'GET' },
-        { alertRef: '40012', uri: 'https://shop.example.com/s?q=1', method: 'GET', param: 'q', proof: { request: 'GET /s?q=1', response: 'HTTP/1.1 200' } },
+        {
+          alertRef: '40012',
+          uri: 'https://shop.example.com/s?q=1',
+          method: 'GET',
+          param: 'q',
+          proof: { request: 'GET /s?q=1', response: 'HTTP/1.1 200' },
+        },
       ];
       for (const i of order) report.raise(alerts[i]!);
       return report;
@@ -119,7 +170,10 @@ describe('alert report', () => {
     const first = run([0, 1, 2]);
     const second = run([2, 1, 0]);
     const ids = (r: ReturnType<typeof run>) =>
-      r.findings().map((f) => identify(f, { targetId: 't1', scannerType: 'zap' }).fingerprint).sort();
+      r
+        .findings()
+        .map((f) => identify(f, { targetId: 't1', scannerType: 'zap' }).fingerprint)
+        .sort();
     expect(ids(first)).toEqual(ids(second));
     const findings = first.findings();
     expect(findings.map((f) => [f.rule_id, f.risk, f.location])).toEqual([
@@ -129,7 +183,15 @@ describe('alert report', () => {
     expect(findings[0]!.evidence).toContain('Request:');
     expect(findings[1]!.evidence).toContain(`${start}a`);
     const [xss] = first.reportAlerts();
-    expect(xss).toMatchObject({ pluginid: '40012', riskcode: '3', confidence: '2', riskdesc: 'High (Medium)', cweid: '79', wascid: '8', count: '1' });
+    expect(xss).toMatchObject({
+      pluginid: '40012',
+      riskcode: '3',
+      confidence: '2',
+      riskdesc: 'High (Medium)',
+      cweid: '79',
+      wascid: '8',
+      count: '1',
+    });
     expect(xss!.instances[0]).toMatchObject({ uri: 'https://shop.example.com/s?q=1', method: 'GET', param: 'q' });
   });
 });

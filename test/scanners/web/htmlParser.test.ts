@@ -19,7 +19,17 @@ describe('HTML tokenizer', () => {
   it('keeps script, style, textarea and title content as raw text (no tags inside)', () => {
     const html = '<script>if (a < b) { x = "<b>"; }</script><textarea><img src=x></textarea><p>t</p>';
     const tokens = tokenizeHtml(html);
-    expect(tokens.map((t) => t.type)).toEqual(['start', 'rawtext', 'end', 'start', 'rawtext', 'end', 'start', 'text', 'end']);
+    expect(tokens.map((t) => t.type)).toEqual([
+      'start',
+      'rawtext',
+      'end',
+      'start',
+      'rawtext',
+      'end',
+      'start',
+      'text',
+      'end',
+    ]);
     const raw = tokens.filter((t) => t.type === 'rawtext');
     expect(raw.map((t) => (t.type === 'rawtext' ? [t.parent, t.text] : null))).toEqual([
       ['script', 'if (a < b) { x = "<b>"; }'],
@@ -66,7 +76,9 @@ describe('page extraction', () => {
     expect(page.links).toEqual(expect.arrayContaining(['/a', '/b', '/frame', '/later', '/feed']));
     expect(page.links).not.toContain('/s.css');
     expect(page.resources.map((r) => r.url)).toEqual(expect.arrayContaining(['/s.css', '/i.png']));
-    expect(page.scripts).toEqual([expect.objectContaining({ src: 'https://cdn.example.net/lib.js', integrity: 'sha384-abc' })]);
+    expect(page.scripts).toEqual([
+      expect.objectContaining({ src: 'https://cdn.example.net/lib.js', integrity: 'sha384-abc' }),
+    ]);
     expect(page.inlineScripts[0]?.text).toContain('TODO');
     expect(page.comments.map((c) => c.text.trim())).toContain('hidden note');
     expect(page.base).toBe('/app/');

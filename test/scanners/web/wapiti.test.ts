@@ -30,11 +30,22 @@ describe('wapiti categories onto ZAP rules', () => {
     info,
   });
   it('maps what we check and excepts what the issue excepts over plain HTTP', () => {
-    expect(mapWapitiIssue(issue('Cross Site Scripting', '', 'q'), false)).toMatchObject({ pluginIds: ['40012', '40014'], where: 'param' });
-    expect(mapWapitiIssue(issue('HTTP Secure Headers', 'X-XSS-Protection is not set'), false)).toHaveProperty('excepted');
-    expect(mapWapitiIssue(issue('HTTP Secure Headers', 'Strict-Transport-Security is not set'), false)).toHaveProperty('excepted');
-    expect(mapWapitiIssue(issue('HTTP Secure Headers', 'Strict-Transport-Security is not set'), true)).toMatchObject({ pluginIds: ['10035'] });
-    expect(mapWapitiIssue(issue('Secure Flag cookie', 'Secure flag is not set in the cookie : sid'), true)).toMatchObject({ pluginIds: ['10011'], name: 'sid' });
+    expect(mapWapitiIssue(issue('Cross Site Scripting', '', 'q'), false)).toMatchObject({
+      pluginIds: ['40012', '40014'],
+      where: 'param',
+    });
+    expect(mapWapitiIssue(issue('HTTP Secure Headers', 'X-XSS-Protection is not set'), false)).toHaveProperty(
+      'excepted',
+    );
+    expect(mapWapitiIssue(issue('HTTP Secure Headers', 'Strict-Transport-Security is not set'), false)).toHaveProperty(
+      'excepted',
+    );
+    expect(mapWapitiIssue(issue('HTTP Secure Headers', 'Strict-Transport-Security is not set'), true)).toMatchObject({
+      pluginIds: ['10035'],
+    });
+    expect(
+      mapWapitiIssue(issue('Secure Flag cookie', 'Secure flag is not set in the cookie : sid'), true),
+    ).toMatchObject({ pluginIds: ['10011'], name: 'sid' });
     expect(mapWapitiIssue(issue('Something new'), false)).toEqual({ unmapped: true });
   });
 });

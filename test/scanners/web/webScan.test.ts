@@ -52,89 +52,142 @@ const HTTPS_ONLY = new Set(['10011', '10035', '10015', '10040']);
 const ALL_RULES = [...PASSIVE_RULES, ...ACTIVE_RULES].map((r) => r.pluginid);
 
 describe('the native zap engine on the insecure app and its hardened twin', () => {
-  it('full over HTTP: every rule (but the HTTPS-only ones) fires on the insecure app; none on the hardened one', { timeout: 120_000 }, async () => {
-    const insecure = await app();
-    const hardened = await app({ hardened: true });
-    const [bad, good] = await Promise.all([scan(insecure), scan(hardened)]);
-    const fired = new Set(bad.findings.map((f) => pluginOf(f.rule_id)));
-    for (const rule of ALL_RULES.filter((r) => !HTTPS_ONLY.has(r))) expect(fired.has(rule), `rule ${rule}`).toBe(true);
-    for (const rule of HTTPS_ONLY) expect(fired.has(rule), `rule ${rule} over HTTP`).toBe(false);
-    expect(good.findings.map((f) => `${f.rule_id} ${f.location}`)).toEqual([]);
+  it(
+    'full over HTTP: every rule (but the HTTPS-only ones) fires on the insecure app; none on the hardened one',
+    { timeout: 120_000 },
+    async () => {
+      const insecure = await app();
+      const hardened = await app({ hardened: true });
+      const [bad, good] = await Promise.all([scan(insecure), scan(hardened)]);
+      const fired = new Set(bad.findings.map((f) => pluginOf(f.rule_id)));
+      for (const rule of ALL_RULES.filter((r) => !HTTPS_ONLY.has(r)))
+        expect(fired.has(rule), `rule ${rule}`).toBe(true);
+      for (const rule of HTTPS_ONLY) expect(fired.has(rule), `rule ${rule} over HTTP`).toBe(false);
+      expect(good.findings.map((f) => `${f.rule_id} ${f.location}`)).toEqual([]);
 
-    // Names, never addresses; ZAP's rule ids; every finding passes the shared schema.
-    for (const finding of bad.findings) {
-      ScannerFinding.parse(finding);
-      expect(finding.location).toMatch(new RegExp(`^http://${HOST}:${insecure.port}/`));
-      expect(finding.location).not.toContain('127.0.0.1');
-      expect(finding.rule_id).toMatch(/^zap\.\d+(-\d+)?$/);
-      expect(finding.engine).toBe('zap');
-    }
-    // Active findings carry the request that proved them and the bit of the answer.
-    const byRule = (id: string) => bad.findings.filter((f) => f.rule_id === id);
-    for (const id of ['zap.40012', 'zap.40018', 'zap.6', 'zap.20019', 'zap.40003', 'zap.90020', 'zap.40034', 'zap.40035']) {
-      expect(byRule(id).length, id).toBeGreaterThan(0);
-      for (const f of byRule(id)) expect(f.evidence, id).toMatch(/Request:\n(GET|POST) [\s\S]*Response:\nHTTP\/1\.1 \d{3}/);
-    }
-    // One finding per parameter, located by it.
-    expect(byRule('zap.40012').map((f) => f.location)).toContain(`http://${HOST}:${insecure.port}/search.php?q`);
-    expect(byRule('zap.40018').map((f) => f.location).sort()).toEqual([
-      `http://${HOST}:${insecure.port}/catalog.php?cat`,
-      `http://${HOST}:${insecure.port}/products.php?id`,
-    ]);
-    expect(byRule('zap.40035').map((f) => f.location)).toEqual([`http://${HOST}:${insecure.port}/.git/config`]);
-    expect(byRule('zap.10010').map((f) => f.location).sort()).toEqual([
-      `http://${HOST}:${insecure.port}/ (cookie PHPSESSID)`,
-      `http://${HOST}:${insecure.port}/ (cookie lang)`,
-    ]);
-    expect(byRule('zap.10036-2')[0]).toMatchObject({ risk: 'low', evidence: expect.stringContaining('Apache/2.4.49') });
-    expect(byRule('zap.10037')[0]!.evidence).toContain('PHP/7.2.1');
+      // Names, never addresses; ZAP's rule ids; every finding passes the shared schema.
+      for (const finding of bad.findings) {
+        ScannerFinding.parse(finding);
+        expect(finding.location).toMatch(new RegExp(`^http://${HOST}:${insecure.port}/`));
+        expect(finding.location).not.toContain('127.0.0.1');
+        expect(finding.rule_id).toMatch(/^zap\.\d+(-\d+)?$/);
+        expect(finding.engine).toBe('zap');
+      }
+      // Active findings carry the request that proved them and the bit of the answer.
+      const byRule = (id: string) => bad.findings.filter((f) => f.rule_id === id);
+      for (const id of [
+        'zap.40012',
+        'zap.40018',
+        'zap.6',
+        'zap.20019',
+        'zap.40003',
+        'zap.90020',
+        'zap.40034',
+        'zap.40035',
+      ]) {
+        expect(byRule(id).length, id).toBeGreaterThan(0);
+        for (const f of byRule(id))
+          expect(f.evidence, id).toMatch(/Request:\n(GET|POST) [\s\S]*Response:\nHTTP\/1\.1 \d{3}/);
+      }
+      // One finding per parameter, located by it.
+      expect(byRule('zap.40012').map((f) => f.location)).toContain(`http://${HOST}:${insecure.port}/search.php?q`);
+      expect(
+        byRule('zap.40018')
+          .map((f) => f.location)
+          .sort(),
+      ).toEqual([`http://${HOST}:${insecure.port}/catalog.php?cat`, `http://${HOST}:${insecure.port}/products.php?id`]);
+      expect(byRule('zap.40035').map((f) => f.location)).toEqual([`http://${HOST}:${insecure.port}/.git/config`]);
+      expect(
+        byRule('zap.10010')
+          .map((f) => f.location)
+          .sort(),
+      ).toEqual([
+        `http://${HOST}:${insecure.port}/ (cookie PHPSESSID)`,
+        `http://${HOST}:${insecure.port}/ (cookie lang)`,
+      ]);
+      expect(byRule('zap.10036-2')[0]).toMatchObject({
+        risk: 'low',
+        evidence: expect.stringContaining('Apache/2.4.49'),
+      });
+      expect(byRule('zap.10037')[0]!.evidence).toContain('PHP/7.2.1');
 
-    // The result: ZAP's report shape, what was crawled and sent, the rules that ran, within budget.
-    const result = webScanner.resultSchema.parse(bad.result) as typeof bad.result;
-    expect(result).toMatchObject({ engine: 'zap', mode: 'full', spider: true, site: `http://${HOST}:${insecure.port}`, limits_reached: [] });
-    expect(result.pages_crawled).toBeGreaterThan(15);
-    // (Node's HTTP parser answers the made-up method of the 403-bypass check itself: the app never sees it.)
-    expect(result.requests_sent - insecure.requests.length).toBeGreaterThanOrEqual(0);
-    expect(result.requests_sent - insecure.requests.length).toBeLessThanOrEqual(1);
-    expect(result.rules_run.map((r) => r.pluginid).sort()).toEqual([...ALL_RULES].sort());
-    const xss = result.alerts.find((a) => a.pluginid === '40012')!;
-    expect(xss).toMatchObject({ alert: 'Cross Site Scripting (Reflected)', riskcode: '3', confidence: '2', cweid: '79', wascid: '8' });
-    expect(xss.instances[0]).toMatchObject({ method: 'GET', param: expect.any(String), attack: expect.any(String), evidence: expect.any(String) });
-    expect(JSON.stringify(result).length).toBeLessThan(512 * 1024);
-    // Every request named us, and asked for the target by its name.
-    expect(new Set(insecure.requests.map((r) => r.userAgent))).toEqual(new Set([expect.stringMatching(/SecAbly/)]));
-    expect(new Set(insecure.requests.map((r) => r.host))).toEqual(new Set([`${HOST}:${insecure.port}`]));
-  });
+      // The result: ZAP's report shape, what was crawled and sent, the rules that ran, within budget.
+      const result = webScanner.resultSchema.parse(bad.result) as typeof bad.result;
+      expect(result).toMatchObject({
+        engine: 'zap',
+        mode: 'full',
+        spider: true,
+        site: `http://${HOST}:${insecure.port}`,
+        limits_reached: [],
+      });
+      expect(result.pages_crawled).toBeGreaterThan(15);
+      // (Node's HTTP parser answers the made-up method of the 403-bypass check itself: the app never sees it.)
+      expect(result.requests_sent - insecure.requests.length).toBeGreaterThanOrEqual(0);
+      expect(result.requests_sent - insecure.requests.length).toBeLessThanOrEqual(1);
+      expect(result.rules_run.map((r) => r.pluginid).sort()).toEqual([...ALL_RULES].sort());
+      const xss = result.alerts.find((a) => a.pluginid === '40012')!;
+      expect(xss).toMatchObject({
+        alert: 'Cross Site Scripting (Reflected)',
+        riskcode: '3',
+        confidence: '2',
+        cweid: '79',
+        wascid: '8',
+      });
+      expect(xss.instances[0]).toMatchObject({
+        method: 'GET',
+        param: expect.any(String),
+        attack: expect.any(String),
+        evidence: expect.any(String),
+      });
+      expect(JSON.stringify(result).length).toBeLessThan(512 * 1024);
+      // Every request named us, and asked for the target by its name.
+      expect(new Set(insecure.requests.map((r) => r.userAgent))).toEqual(new Set([expect.stringMatching(/SecAbly/)]));
+      expect(new Set(insecure.requests.map((r) => r.host))).toEqual(new Set([`${HOST}:${insecure.port}`]));
+    },
+  );
 
-  it('full over HTTPS adds the HTTPS-only rules on the insecure app; the hardened one stays silent', { timeout: 120_000 }, async () => {
-    const insecure = await app({ https: true });
-    const hardened = await app({ hardened: true, https: true });
-    const [bad, good] = await Promise.all([scan(insecure), scan(hardened)]);
-    const fired = new Set(bad.findings.map((f) => pluginOf(f.rule_id)));
-    for (const rule of HTTPS_ONLY) expect(fired.has(rule), `rule ${rule}`).toBe(true);
-    expect(good.findings.map((f) => `${f.rule_id} ${f.location}`)).toEqual([]);
-    expect(bad.findings.every((f) => f.location.startsWith(`https://${HOST}:${insecure.port}/`))).toBe(true);
-  });
+  it(
+    'full over HTTPS adds the HTTPS-only rules on the insecure app; the hardened one stays silent',
+    { timeout: 120_000 },
+    async () => {
+      const insecure = await app({ https: true });
+      const hardened = await app({ hardened: true, https: true });
+      const [bad, good] = await Promise.all([scan(insecure), scan(hardened)]);
+      const fired = new Set(bad.findings.map((f) => pluginOf(f.rule_id)));
+      for (const rule of HTTPS_ONLY) expect(fired.has(rule), `rule ${rule}`).toBe(true);
+      expect(good.findings.map((f) => `${f.rule_id} ${f.location}`)).toEqual([]);
+      expect(bad.findings.every((f) => f.location.startsWith(`https://${HOST}:${insecure.port}/`))).toBe(true);
+    },
+  );
 
-  it('baseline runs the passive rules only; its findings keep their identity from one run to the next', { timeout: 60_000 }, async () => {
-    const insecure = await app();
-    const first = await scan(insecure, { mode: 'baseline' });
-    const second = await scan(insecure, { mode: 'baseline' });
-    const active = new Set(ACTIVE_RULES.map((r) => r.pluginid));
-    expect(first.findings.filter((f) => active.has(pluginOf(f.rule_id)))).toEqual([]);
-    expect(first.result.rules_run.every((r) => r.type === 'passive')).toBe(true);
-    const ids = (findings: typeof first.findings) =>
-      findings.map((f) => identify(f, { targetId: 'target-1', scannerType: 'zap' }).fingerprint).sort();
-    expect(ids(second.findings)).toEqual(ids(first.findings));
-    expect(first.findings.length).toBeGreaterThan(10);
-    // The baseline sends only GETs (the spider's), never a payload.
-    expect(insecure.requests.every((r) => r.method === 'GET')).toBe(true);
-  });
+  it(
+    'baseline runs the passive rules only; its findings keep their identity from one run to the next',
+    { timeout: 60_000 },
+    async () => {
+      const insecure = await app();
+      const first = await scan(insecure, { mode: 'baseline' });
+      const second = await scan(insecure, { mode: 'baseline' });
+      const active = new Set(ACTIVE_RULES.map((r) => r.pluginid));
+      expect(first.findings.filter((f) => active.has(pluginOf(f.rule_id)))).toEqual([]);
+      expect(first.result.rules_run.every((r) => r.type === 'passive')).toBe(true);
+      const ids = (findings: typeof first.findings) =>
+        findings.map((f) => identify(f, { targetId: 'target-1', scannerType: 'zap' }).fingerprint).sort();
+      expect(ids(second.findings)).toEqual(ids(first.findings));
+      expect(first.findings.length).toBeGreaterThan(10);
+      // The baseline sends only GETs (the spider's), never a payload.
+      expect(insecure.requests.every((r) => r.method === 'GET')).toBe(true);
+    },
+  );
 
   it('without the spider: the start URL and the well-known paths only', async () => {
     const insecure = await app();
     const { result, findings } = await scan(insecure, { mode: 'baseline', spider: false });
-    expect(insecure.requests.map((r) => r.url).sort()).toEqual(['/', '/.well-known/security.txt', '/robots.txt', '/sitemap.xml']);
+    expect(insecure.requests.map((r) => r.url).sort()).toEqual([
+      '/',
+      '/.well-known/security.txt',
+      '/robots.txt',
+      '/sitemap.xml',
+    ]);
     expect(result.pages_crawled).toBe(4);
     expect(findings.length).toBeGreaterThan(0);
   });
@@ -173,14 +226,24 @@ describe('the native zap engine on the insecure app and its hardened twin', () =
     expect(endless.requests.length).toBeLessThanOrEqual(25);
     expect(budget.result.limits_reached).toContain('max_requests');
 
-    const timed = await scan(endless, { mode: 'baseline', budget: { totalTimeMs: 300 }, limits: { maxPages: 1_000_000, maxDepth: 1_000_000 } });
+    const timed = await scan(endless, {
+      mode: 'baseline',
+      budget: { totalTimeMs: 300 },
+      limits: { maxPages: 1_000_000, maxDepth: 1_000_000 },
+    });
     expect(timed.result.limits_reached).toContain('time');
   });
 
   it('an unreachable target fails clearly; an aborted scan stops', async () => {
     const [closed] = await closedPorts(1);
     await expect(
-      scanWebApp({ address: '127.0.0.1', origin: { scheme: 'http', hostname: HOST, port: closed! }, mode: 'baseline', spider: true, signal: new AbortController().signal }),
+      scanWebApp({
+        address: '127.0.0.1',
+        origin: { scheme: 'http', hostname: HOST, port: closed! },
+        mode: 'baseline',
+        spider: true,
+        signal: new AbortController().signal,
+      }),
     ).rejects.toBeInstanceOf(TargetUnreachableError);
     const endless = await startEndlessApp();
     apps.push(endless);

@@ -60,7 +60,9 @@ describe('what a zap scan of a target covers', () => {
 
   it('nothing answering at all is a clear failure', async () => {
     const [a, b] = await closedPorts(2);
-    await expect(resolveWebTarget(hostTarget, '127.0.0.1', { httpPort: a, httpsPort: b })).rejects.toBeInstanceOf(TargetUnreachableError);
+    await expect(resolveWebTarget(hostTarget, '127.0.0.1', { httpPort: a, httpsPort: b })).rejects.toBeInstanceOf(
+      TargetUnreachableError,
+    );
   });
 
   it('the plug-in’s native runner scans the checked address under the target’s name', { timeout: 60_000 }, async () => {
@@ -68,7 +70,13 @@ describe('what a zap scan of a target covers', () => {
     const progress: { percent: number; phase: string }[] = [];
     const job: ScanJobInput = {
       host: '127.0.0.1',
-      target: { id: 't3', value: `https://${HOST}:${https.port}/`, type: 'url', hostname: HOST, url: { scheme: 'https', port: https.port, path: '/' } },
+      target: {
+        id: 't3',
+        value: `https://${HOST}:${https.port}/`,
+        type: 'url',
+        hostname: HOST,
+        url: { scheme: 'https', port: https.port, path: '/' },
+      },
       config: webScanner.configSchema.parse({ scan_mode: 'baseline', spider_enabled: 'false' }),
       timeoutMs: 120_000,
       signal: new AbortController().signal,
@@ -78,7 +86,12 @@ describe('what a zap scan of a target covers', () => {
       targetType: 'url',
     };
     const output = await runner(job);
-    expect(webScanner.resultSchema.parse(output.scanResult)).toMatchObject({ engine: 'zap', spider: false, mode: 'baseline', site: `https://${HOST}:${https.port}` });
+    expect(webScanner.resultSchema.parse(output.scanResult)).toMatchObject({
+      engine: 'zap',
+      spider: false,
+      mode: 'baseline',
+      site: `https://${HOST}:${https.port}`,
+    });
     expect(output.findings.length).toBeGreaterThan(0);
     expect(output.findings.every((f) => f.location.startsWith(`https://${HOST}:${https.port}/`))).toBe(true);
     expect(progress.at(-1)).toEqual({ percent: 100, phase: 'done' });

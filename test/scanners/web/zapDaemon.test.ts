@@ -23,13 +23,96 @@ interface StubOptions {
 const TARGET = 'http://shop.example.com';
 
 const CANNED_ALERTS: ZapApiAlert[] = [
-  { pluginId: '10021', alertRef: '10021', alert: 'X-Content-Type-Options Header Missing', risk: 'Low', confidence: 'Medium', cweid: '693', wascid: '15', url: `${TARGET}/`, method: 'GET', param: 'x-content-type-options' },
-  { pluginId: '10021', alertRef: '10021', alert: 'X-Content-Type-Options Header Missing', risk: 'Low', confidence: 'Medium', cweid: '693', wascid: '15', url: `${TARGET}/about`, method: 'GET', param: 'x-content-type-options' },
-  { pluginId: '10020', alertRef: '10020-1', alert: 'Missing Anti-clickjacking Header', risk: 'Medium', confidence: 'Medium', cweid: '1021', wascid: '15', url: `${TARGET}/`, method: 'GET', param: 'x-frame-options' },
-  { pluginId: '40012', alertRef: '40012', alert: 'Cross Site Scripting (Reflected)', risk: 'High', confidence: 'Medium', cweid: '79', wascid: '8', url: `${TARGET}/search?q=%3CscrIpt%3Ealert%281%29%3B%3C%2FscRipt%3E`, method: 'GET', param: 'q', attack: '<scrIpt>alert(1);</scRipt>', evidence: '<scrIpt>alert(1);</scRipt>' },
-  { pluginId: '10010', alertRef: '10010', alert: 'Cookie No HttpOnly Flag', risk: 'Low', confidence: 'Medium', cweid: '1004', wascid: '13', url: `${TARGET}/`, method: 'GET', param: 'sid', evidence: 'Set-Cookie: sid' },
-  { pluginId: '10003', alertRef: '10003', alert: 'Vulnerable JS Library', name: 'Vulnerable JS Library', risk: 'Medium', confidence: 'Medium', cweid: '1395', wascid: '0', url: `${TARGET}/js/jquery-1.8.1.min.js`, method: 'GET', evidence: 'jquery-1.8.1.min.js', description: 'The identified library jquery, version 1.8.1 is vulnerable.', solution: 'Upgrade to the latest version of jquery.', reference: 'https://nvd.nist.gov/vuln/detail/CVE-2012-6708\nhttps://github.com/jquery/jquery/issues/2432' },
-  { pluginId: '10027', alertRef: '10027', alert: 'Information Disclosure - Suspicious Comments', risk: 'Informational', confidence: 'False Positive', cweid: '615', wascid: '13', url: `${TARGET}/`, method: 'GET' },
+  {
+    pluginId: '10021',
+    alertRef: '10021',
+    alert: 'X-Content-Type-Options Header Missing',
+    risk: 'Low',
+    confidence: 'Medium',
+    cweid: '693',
+    wascid: '15',
+    url: `${TARGET}/`,
+    method: 'GET',
+    param: 'x-content-type-options',
+  },
+  {
+    pluginId: '10021',
+    alertRef: '10021',
+    alert: 'X-Content-Type-Options Header Missing',
+    risk: 'Low',
+    confidence: 'Medium',
+    cweid: '693',
+    wascid: '15',
+    url: `${TARGET}/about`,
+    method: 'GET',
+    param: 'x-content-type-options',
+  },
+  {
+    pluginId: '10020',
+    alertRef: '10020-1',
+    alert: 'Missing Anti-clickjacking Header',
+    risk: 'Medium',
+    confidence: 'Medium',
+    cweid: '1021',
+    wascid: '15',
+    url: `${TARGET}/`,
+    method: 'GET',
+    param: 'x-frame-options',
+  },
+  {
+    pluginId: '40012',
+    alertRef: '40012',
+    alert: 'Cross Site Scripting (Reflected)',
+    risk: 'High',
+    confidence: 'Medium',
+    cweid: '79',
+    wascid: '8',
+    url: `${TARGET}/search?q=%3CscrIpt%3Ealert%281%29%3B%3C%2FscRipt%3E`,
+    method: 'GET',
+    param: 'q',
+    attack: '<scrIpt>alert(1);</scRipt>',
+    evidence: '<scrIpt>alert(1);</scRipt>',
+  },
+  {
+    pluginId: '10010',
+    alertRef: '10010',
+    alert: 'Cookie No HttpOnly Flag',
+    risk: 'Low',
+    confidence: 'Medium',
+    cweid: '1004',
+    wascid: '13',
+    url: `${TARGET}/`,
+    method: 'GET',
+    param: 'sid',
+    evidence: 'Set-Cookie: sid',
+  },
+  {
+    pluginId: '10003',
+    alertRef: '10003',
+    alert: 'Vulnerable JS Library',
+    name: 'Vulnerable JS Library',
+    risk: 'Medium',
+    confidence: 'Medium',
+    cweid: '1395',
+    wascid: '0',
+    url: `${TARGET}/js/jquery-1.8.1.min.js`,
+    method: 'GET',
+    evidence: 'jquery-1.8.1.min.js',
+    description: 'The identified library jquery, version 1.8.1 is vulnerable.',
+    solution: 'Upgrade to the latest version of jquery.',
+    reference: 'https://nvd.nist.gov/vuln/detail/CVE-2012-6708\nhttps://github.com/jquery/jquery/issues/2432',
+  },
+  {
+    pluginId: '10027',
+    alertRef: '10027',
+    alert: 'Information Disclosure - Suspicious Comments',
+    risk: 'Informational',
+    confidence: 'False Positive',
+    cweid: '615',
+    wascid: '13',
+    url: `${TARGET}/`,
+    method: 'GET',
+  },
 ];
 
 async function startStub(options: StubOptions = {}) {
@@ -68,7 +151,15 @@ async function startStub(options: StubOptions = {}) {
       case 'core/view/numberOfMessages':
         return [200, { numberOfMessages: '321' }];
       case 'pscan/view/scanners':
-        return [200, { scanners: [{ id: '10021', name: 'X-Content-Type-Options Header Missing', enabled: 'true' }, { id: '10096', name: 'Timestamp Disclosure', enabled: 'false' }] }];
+        return [
+          200,
+          {
+            scanners: [
+              { id: '10021', name: 'X-Content-Type-Options Header Missing', enabled: 'true' },
+              { id: '10096', name: 'Timestamp Disclosure', enabled: 'false' },
+            ],
+          },
+        ];
       case 'ascan/view/scanners':
         return [200, { scanners: [{ id: '40012', name: 'Cross Site Scripting (Reflected)', enabled: 'true' }] }];
       default:
@@ -125,7 +216,10 @@ describe('the ZAP daemon adapter (against a stub of ZAP’s API)', () => {
     expect(paths.filter((p) => p === 'spider/view/status')).toHaveLength(3);
     expect(paths).toContain('pscan/view/recordsToScan');
     expect(paths.some((p) => p.startsWith('ascan/'))).toBe(false);
-    expect(stub.calls.find((c) => c.path === 'spider/action/scan')!.params).toMatchObject({ url: `${TARGET}/`, subtreeOnly: 'true' });
+    expect(stub.calls.find((c) => c.path === 'spider/action/scan')!.params).toMatchObject({
+      url: `${TARGET}/`,
+      subtreeOnly: 'true',
+    });
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(100);
 
@@ -147,19 +241,36 @@ describe('the ZAP daemon adapter (against a stub of ZAP’s API)', () => {
     ]);
     // A rule our catalog does not know keeps ZAP's own texts.
     const library = findings.find((f) => f.rule_id === 'zap.10003')!;
-    expect(library).toMatchObject({ name: 'Vulnerable JS Library', solution: 'Upgrade to the latest version of jquery.', cwe: [1395] });
-    expect(library.references).toEqual(['https://nvd.nist.gov/vuln/detail/CVE-2012-6708', 'https://github.com/jquery/jquery/issues/2432']);
+    expect(library).toMatchObject({
+      name: 'Vulnerable JS Library',
+      solution: 'Upgrade to the latest version of jquery.',
+      cwe: [1395],
+    });
+    expect(library.references).toEqual([
+      'https://nvd.nist.gov/vuln/detail/CVE-2012-6708',
+      'https://github.com/jquery/jquery/issues/2432',
+    ]);
     // Two instances of a site-wide alert make one finding; the report keeps ZAP's shape.
-    expect(result.alerts.find((a) => a.alertRef === '10021')).toMatchObject({ pluginid: '10021', riskcode: '1', count: '2' });
+    expect(result.alerts.find((a) => a.alertRef === '10021')).toMatchObject({
+      pluginid: '10021',
+      riskcode: '1',
+      count: '2',
+    });
   });
 
   it('full: the active scan runs after the passive wait; without the spider only the start URL is accessed', async () => {
     const stub = await startStub();
-    const { result } = await scanWithZapDaemon({ apiUrl: stub.url, pollIntervalMs: 1 }, input({ mode: 'full', spider: false }));
+    const { result } = await scanWithZapDaemon(
+      { apiUrl: stub.url, pollIntervalMs: 1 },
+      input({ mode: 'full', spider: false }),
+    );
     const paths = stub.paths();
     expect(paths.some((p) => p.startsWith('spider/'))).toBe(false);
     expect(paths.indexOf('ascan/action/scan')).toBeGreaterThan(paths.indexOf('pscan/view/recordsToScan'));
-    expect(stub.calls.find((c) => c.path === 'ascan/action/scan')!.params).toMatchObject({ url: `${TARGET}/`, recurse: 'true' });
+    expect(stub.calls.find((c) => c.path === 'ascan/action/scan')!.params).toMatchObject({
+      url: `${TARGET}/`,
+      recurse: 'true',
+    });
     expect(result.rules_run.map((r) => `${r.type}:${r.pluginid}`)).toEqual(['passive:10021', 'active:40012']);
   });
 
@@ -176,9 +287,13 @@ describe('the ZAP daemon adapter (against a stub of ZAP’s API)', () => {
 
   it('a wrong key or an unreachable daemon makes the scanner unavailable', async () => {
     const stub = await startStub({ apiKey: 'right' });
-    await expect(scanWithZapDaemon({ apiUrl: stub.url, apiKey: 'wrong' }, input())).rejects.toBeInstanceOf(ScannerUnavailableError);
+    await expect(scanWithZapDaemon({ apiUrl: stub.url, apiKey: 'wrong' }, input())).rejects.toBeInstanceOf(
+      ScannerUnavailableError,
+    );
     const [closed] = await closedPorts(1);
-    await expect(scanWithZapDaemon({ apiUrl: `http://127.0.0.1:${closed}` }, input())).rejects.toBeInstanceOf(ScannerUnavailableError);
+    await expect(scanWithZapDaemon({ apiUrl: `http://127.0.0.1:${closed}` }, input())).rejects.toBeInstanceOf(
+      ScannerUnavailableError,
+    );
   });
 
   it('drops false positives and keeps ZAP’s risk per instance', () => {
@@ -193,7 +308,13 @@ describe('the ZAP daemon adapter (against a stub of ZAP’s API)', () => {
     const runner = await webScanner.loadRunner!({ ZAP_API_URL: stub.url, ZAP_API_KEY: 'k' });
     const job: ScanJobInput = {
       host: '127.0.0.1',
-      target: { id: 't', value: `${TARGET}/`, type: 'url', hostname: 'shop.example.com', url: { scheme: 'http', port: 80, path: '/' } },
+      target: {
+        id: 't',
+        value: `${TARGET}/`,
+        type: 'url',
+        hostname: 'shop.example.com',
+        url: { scheme: 'http', port: 80, path: '/' },
+      },
       config: { scan_mode: 'baseline', spider_enabled: false },
       timeoutMs: 120_000,
       signal: new AbortController().signal,

@@ -39,7 +39,13 @@ export async function startLoopbackProxy(allowed: { host: '127.0.0.1'; port: num
     const headers = { ...req.headers };
     delete headers['proxy-connection'];
     const upstream = request(
-      { host: allowed.host, port: allowed.port, method: req.method, path: `${target.pathname}${target.search}`, headers },
+      {
+        host: allowed.host,
+        port: allowed.port,
+        method: req.method,
+        path: `${target.pathname}${target.search}`,
+        headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
         answer.pipe(res);

@@ -7,7 +7,9 @@
 
 export class ToySqlError extends Error {
   constructor(readonly near: string) {
-    super(`You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${near}' at line 1`);
+    super(
+      `You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${near}' at line 1`,
+    );
   }
 }
 
@@ -38,7 +40,10 @@ function lex(sql: string): Token[] {
       tokens.push({ kind: ['AND', 'OR'].includes(m.toUpperCase()) ? 'word' : 'col', text: m });
       i += m.length;
     } else if (c === '=' || c === '<' || c === '>') {
-      const op = sql.slice(i, i + 2) === '<>' || sql.slice(i, i + 2) === '>=' || sql.slice(i, i + 2) === '<=' ? sql.slice(i, i + 2) : c;
+      const op =
+        sql.slice(i, i + 2) === '<>' || sql.slice(i, i + 2) === '>=' || sql.slice(i, i + 2) === '<='
+          ? sql.slice(i, i + 2)
+          : c;
       tokens.push({ kind: 'op', text: op });
       i += op.length;
     } else {

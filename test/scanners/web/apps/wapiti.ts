@@ -65,7 +65,10 @@ export interface WapitiRun {
 }
 
 /** Runs wapiti on `http://127.0.0.1:<port>/` (loopback only), scope `folder`. */
-export async function runWapiti(port: number, options: { maxScanSeconds?: number; timeoutMs?: number } = {}): Promise<WapitiRun> {
+export async function runWapiti(
+  port: number,
+  options: { maxScanSeconds?: number; timeoutMs?: number } = {},
+): Promise<WapitiRun> {
   const proxy = await startLoopbackProxy({ host: '127.0.0.1', port });
   const home = mkdtempSync(join(tmpdir(), 'secably-wapiti-'));
   try {
@@ -117,11 +120,24 @@ export async function runWapiti(port: number, options: { maxScanSeconds?: number
     ] as const) {
       for (const [category, items] of Object.entries(section)) {
         for (const item of items) {
-          issues.push({ kind, category, method: item.method, path: item.path, parameter: item.parameter ?? '', info: item.info });
+          issues.push({
+            kind,
+            category,
+            method: item.method,
+            path: item.path,
+            parameter: item.parameter ?? '',
+            info: item.info,
+          });
         }
       }
     }
-    return { issues, durationMs: run.durationMs, requests: proxy.forwarded(), refused: [...proxy.refused], exitCode: run.exitCode };
+    return {
+      issues,
+      durationMs: run.durationMs,
+      requests: proxy.forwarded(),
+      refused: [...proxy.refused],
+      exitCode: run.exitCode,
+    };
   } finally {
     await proxy.close();
     rmSync(home, { recursive: true, force: true });
@@ -130,7 +146,11 @@ export async function runWapiti(port: number, options: { maxScanSeconds?: number
 
 /** How a wapiti issue is matched by our findings, or why it is not expected of us. */
 export type WapitiMapping =
-  | { readonly pluginIds: readonly string[]; readonly where: 'site' | 'page' | 'param' | 'cookie' | 'form'; readonly name?: string }
+  | {
+      readonly pluginIds: readonly string[];
+      readonly where: 'site' | 'page' | 'param' | 'cookie' | 'form';
+      readonly name?: string;
+    }
   | { readonly excepted: string }
   | { readonly unmapped: true };
 
@@ -193,7 +213,11 @@ const pathOfLocation = (location: string) => {
 };
 
 /** Whether one of our findings covers the wapiti issue. */
-export function covers(finding: ScannerFinding, issue: WapitiIssue, mapping: Extract<WapitiMapping, { pluginIds: readonly string[] }>): boolean {
+export function covers(
+  finding: ScannerFinding,
+  issue: WapitiIssue,
+  mapping: Extract<WapitiMapping, { pluginIds: readonly string[] }>,
+): boolean {
   if (!mapping.pluginIds.includes(pluginOf(finding))) return false;
   const location = finding.location;
   const path = pathOfLocation(location);
@@ -221,7 +245,11 @@ export interface Comparison {
   readonly onlyOurs: ScannerFinding[];
 }
 
-export function compareWithWapiti(findings: readonly ScannerFinding[], issues: readonly WapitiIssue[], https = false): Comparison {
+export function compareWithWapiti(
+  findings: readonly ScannerFinding[],
+  issues: readonly WapitiIssue[],
+  https = false,
+): Comparison {
   const matched: Comparison['matched'] = [];
   const missed: WapitiIssue[] = [];
   const excepted: Comparison['excepted'] = [];

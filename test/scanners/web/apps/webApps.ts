@@ -112,9 +112,15 @@ export function startCountingListener(): Promise<TestWebApp> {
 const headerBytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
 const escapeHtml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
-const FAKE_PASSWD = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n';
+const FAKE_PASSWD =
+  'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n';
 const PRODUCTS = [
   { id: 1, name: 'Red shoes', cat: '2' },
   { id: 2, name: 'Blue hat', cat: '2' },
@@ -132,11 +138,15 @@ function toyShell(line: string): string {
   const out: string[] = [];
   for (const command of commands.slice(0, 10)) {
     const [name, ...args] = command.split(/\s+/);
-    if (name === 'ping') out.push(`PING ${args.at(-1) ?? ''} (127.0.0.1): 56 data bytes\n1 packets transmitted, 1 received`);
+    if (name === 'ping')
+      out.push(`PING ${args.at(-1) ?? ''} (127.0.0.1): 56 data bytes\n1 packets transmitted, 1 received`);
     else if (name === 'echo')
-      out.push(args.join(' ').replace(/\$\(\((\d+)\+(\d+)\)\)/g, (_m, a: string, b: string) => String(Number(a) + Number(b))));
+      out.push(
+        args.join(' ').replace(/\$\(\((\d+)\+(\d+)\)\)/g, (_m, a: string, b: string) => String(Number(a) + Number(b))),
+      );
     else if (name === 'cat' && args[0] === '/etc/passwd') out.push(FAKE_PASSWD);
-    else if (name === 'env' || name === 'set') out.push('PATH=/usr/local/bin:/usr/bin:/bin\nPWD=/var/www/html\nSHELL=/bin/sh');
+    else if (name === 'env' || name === 'set')
+      out.push('PATH=/usr/local/bin:/usr/bin:/bin\nPWD=/var/www/html\nSHELL=/bin/sh');
     else if (name === 'id') out.push('uid=33(www-data) gid=33(www-data) groups=33(www-data)');
     else out.push(`sh: 1: ${name}: not found`);
   }
@@ -152,8 +162,7 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
   const comments: string[] = [];
   const buildTime = Math.floor(Date.now() / 1000) - 86_400;
 
-  const csrfFor = (session: string) =>
-    createHash('sha256').update(`${secret}:${session}`).digest('hex').slice(0, 32);
+  const csrfFor = (session: string) => createHash('sha256').update(`${secret}:${session}`).digest('hex').slice(0, 32);
   const sessionOf = (req: IncomingMessage) => /(?:^|;\s*)PHPSESSID=([a-f0-9]+)/.exec(req.headers.cookie ?? '')?.[1];
 
   function headers(res: ServerResponse, extra: Record<string, string | string[]> = {}): void {
@@ -185,15 +194,25 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
     const id = randomBytes(16).toString('hex');
     res.appendHeader(
       'set-cookie',
-      hardened ? `PHPSESSID=${id}; Path=/; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}` : `PHPSESSID=${id}; path=/`,
+      hardened
+        ? `PHPSESSID=${id}; Path=/; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}`
+        : `PHPSESSID=${id}; path=/`,
     );
     return id;
   }
 
-  function page(res: ServerResponse, title: string, body: string, status = 200, extra: Record<string, string> = {}): void {
+  function page(
+    res: ServerResponse,
+    title: string,
+    body: string,
+    status = 200,
+    extra: Record<string, string> = {},
+  ): void {
     headers(res, { 'content-type': 'text/html; charset=utf-8', ...extra });
     res.writeHead(status);
-    res.end(`<!DOCTYPE html>\n<html>\n<head>\n<title>${title}</title>\n</head>\n<body>\n<h1>${title}</h1>\n${body}\n</body>\n</html>\n`);
+    res.end(
+      `<!DOCTYPE html>\n<html>\n<head>\n<title>${title}</title>\n</head>\n<body>\n<h1>${title}</h1>\n${body}\n</body>\n</html>\n`,
+    );
   }
 
   function text(res: ServerResponse, body: string, type = 'text/plain', status = 200): void {
@@ -241,14 +260,24 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
             ? '<script src="https://cdn.other.invalid/lib.js" integrity="sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC" crossorigin="anonymous"></script>'
             : '<script src="https://cdn.other.invalid/lib.js"></script>',
           '<script src="/static/app.js"></script>',
-          hardened ? '<img src="/logo.png" alt="logo">' : `<img src="${https ? 'http' : 'https'}://cdn.other.invalid/logo.png" alt="logo">`,
-          hardened ? '' : `<!-- TODO: remove the debug user admin/admin before go-live -->\n<div data-build="${buildTime}"></div>`,
+          hardened
+            ? '<img src="/logo.png" alt="logo">'
+            : `<img src="${https ? 'http' : 'https'}://cdn.other.invalid/logo.png" alt="logo">`,
+          hardened
+            ? ''
+            : `<!-- TODO: remove the debug user admin/admin before go-live -->\n<div data-build="${buildTime}"></div>`,
         ].join('\n'),
       );
     },
     '/about.html': (_req, res) => {
       // The insecure app has a policy here, a weak one.
-      page(res, 'About', '<p>We sell things.</p>', 200, hardened ? {} : { 'content-security-policy': "default-src * 'unsafe-inline' 'unsafe-eval'" });
+      page(
+        res,
+        'About',
+        '<p>We sell things.</p>',
+        200,
+        hardened ? {} : { 'content-security-policy': "default-src * 'unsafe-inline' 'unsafe-eval'" },
+      );
     },
     '/hidden-page.html': (_req, res) => page(res, 'Only in the sitemap', '<p>Hello.</p>'),
     '/products.php': (_req, res, url) => {
@@ -256,7 +285,11 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
       if (hardened && !/^\d+$/.test(id)) return page(res, 'Products', '<p>Invalid product id.</p>', 400);
       try {
         const rows = PRODUCTS.filter((row) => toyWhere(`id = ${id}`, row));
-        page(res, 'Products', `<ul>\n${rows.map((r) => `<li>${r.name}</li>`).join('\n')}\n</ul>\n<p>${rows.length} product(s)</p>`);
+        page(
+          res,
+          'Products',
+          `<ul>\n${rows.map((r) => `<li>${r.name}</li>`).join('\n')}\n</ul>\n<p>${rows.length} product(s)</p>`,
+        );
       } catch (error) {
         if (!(error instanceof ToySqlError)) throw error;
         page(res, 'Database error', `<p><b>Fatal error</b>: ${error.message}</p>`, 500);
@@ -264,7 +297,7 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
     },
     '/catalog.php': (_req, res, url) => {
       const cat = url.searchParams.get('cat') ?? '2';
-      let rows: typeof PRODUCTS = [];
+      let rows: typeof PRODUCTS;
       if (hardened) rows = PRODUCTS.filter((r) => r.cat === cat);
       else {
         try {
@@ -273,12 +306,20 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
           rows = []; // errors are hidden: only the results tell
         }
       }
-      page(res, 'Catalog', rows.length ? `<ul>\n${rows.map((r) => `<li>${r.name}</li>`).join('\n')}\n</ul>` : '<p>No products.</p>');
+      page(
+        res,
+        'Catalog',
+        rows.length ? `<ul>\n${rows.map((r) => `<li>${r.name}</li>`).join('\n')}\n</ul>` : '<p>No products.</p>',
+      );
     },
     '/search.php': (_req, res, url) => {
       const q = url.searchParams.get('q') ?? '';
       const shown = hardened ? escapeHtml(q) : q;
-      page(res, 'Search', `<form action="/search.php"><input name="q" value="${shown}"><input type="submit" value="Go"></form>\n<p>Results for ${shown}</p>`);
+      page(
+        res,
+        'Search',
+        `<form action="/search.php"><input name="q" value="${shown}"><input type="submit" value="Go"></form>\n<p>Results for ${shown}</p>`,
+      );
     },
     '/go.php': (_req, res, url) => {
       const target = url.searchParams.get('url') ?? '/';
@@ -298,12 +339,19 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
       const path = posix.normalize(`/var/www/files/${file.split('\u0000')[0]}`);
       if (path === '/etc/passwd') return text(res, FAKE_PASSWD);
       if (path === '/var/www/files/report.txt') return text(res, 'Quarterly report: all good.\n');
-      page(res, 'Download', `<b>Warning</b>: readfile(/var/www/files/${file}): failed to open stream: No such file or directory in <b>/var/www/html/download.php</b> on line <b>4</b>`);
+      page(
+        res,
+        'Download',
+        `<b>Warning</b>: readfile(/var/www/files/${file}): failed to open stream: No such file or directory in <b>/var/www/html/download.php</b> on line <b>4</b>`,
+      );
     },
     '/lang.php': (req, res, url) => {
       const lang = url.searchParams.get('l') ?? 'en';
       if (hardened || !/[\r\n]/.test(lang)) {
-        headers(res, { location: '/', 'set-cookie': `lang=${hardened ? lang.replace(/[^a-z]/gi, '') : headerBytes(lang)}${hardened ? '; Path=/; HttpOnly; SameSite=Lax' + (https ? '; Secure' : '') : ''}` });
+        headers(res, {
+          location: '/',
+          'set-cookie': `lang=${hardened ? lang.replace(/[^a-z]/gi, '') : headerBytes(lang)}${hardened ? '; Path=/; HttpOnly; SameSite=Lax' + (https ? '; Secure' : '') : ''}`,
+        });
         res.writeHead(302).end();
         return;
       }
@@ -320,12 +368,21 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
     '/ping.php': (_req, res, url) => {
       const host = url.searchParams.get('host') ?? 'example';
       if (hardened && !/^[a-z0-9.-]+$/i.test(host)) return page(res, 'Status', '<p>Invalid host.</p>', 400);
-      page(res, 'Status', `<pre>${hardened ? escapeHtml(toyShell(`ping -c 1 ${host}`)) : toyShell(`ping -c 1 ${host}`)}</pre>`);
+      page(
+        res,
+        'Status',
+        `<pre>${hardened ? escapeHtml(toyShell(`ping -c 1 ${host}`)) : toyShell(`ping -c 1 ${host}`)}</pre>`,
+      );
     },
     '/directory.php': (_req, res, url) => {
       const user = url.searchParams.get('user') ?? 'alice';
       if (!hardened && /[()*\\|&]/.test(user)) {
-        return page(res, 'Staff', `<p>javax.naming.directory.InvalidSearchFilterException: Bad search filter (uid=${user})</p>`, 500);
+        return page(
+          res,
+          'Staff',
+          `<p>javax.naming.directory.InvalidSearchFilterException: Bad search filter (uid=${user})</p>`,
+          500,
+        );
       }
       page(res, 'Staff', `<p>${user === 'alice' ? 'Alice, sales' : 'Nobody found'}</p>`);
     },
@@ -340,7 +397,8 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
       const sid = session(req, res);
       if (req.method === 'POST') {
         const form = new URLSearchParams(body);
-        if (hardened && form.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-')) return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
+        if (hardened && form.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-'))
+          return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
         const comment = form.get('comment') ?? '';
         if (comment && comments.length < 100) comments.push(comment.slice(0, 500));
         headers(res, { location: '/comments.php' });
@@ -362,8 +420,13 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
       const form = `<form method="post" action="/login.php">${token}<input name="username"><input type="password" name="password"><input type="submit" value="Log in"></form>`;
       if (req.method === 'POST') {
         const fields = new URLSearchParams(body);
-        if (hardened && fields.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-')) return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
-        return page(res, 'Log in', `<p>Invalid credentials for ${escapeHtml(fields.get('username') ?? '')}.</p>\n${form}`);
+        if (hardened && fields.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-'))
+          return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
+        return page(
+          res,
+          'Log in',
+          `<p>Invalid credentials for ${escapeHtml(fields.get('username') ?? '')}.</p>\n${form}`,
+        );
       }
       page(res, 'Log in', form);
     },
@@ -374,7 +437,8 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
       const form = `<form method="post" action="/profile.php"><input type="hidden" name="csrf_token" value="${token}"><input name="display_name" value="Ada"><input type="submit" value="Save"></form>`;
       if (req.method === 'POST') {
         const fields = new URLSearchParams(body);
-        if (hardened && fields.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-')) return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
+        if (hardened && fields.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-'))
+          return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
         return page(res, 'Profile', `<p>Profile saved.</p>\n${form}`);
       }
       page(res, 'Profile', form);
@@ -394,7 +458,13 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
     },
     '/files/report.txt': (_req, res) => text(res, 'Quarterly report: all good.\n'),
     '/static/app.js': (_req, res) =>
-      text(res, hardened ? 'document.documentElement.dataset.ready = "1";\n' : '// FIXME: the admin token is still checked client side\ndocument.documentElement.dataset.ready = "1";\n', 'application/javascript'),
+      text(
+        res,
+        hardened
+          ? 'document.documentElement.dataset.ready = "1";\n'
+          : '// FIXME: the admin token is still checked client side\ndocument.documentElement.dataset.ready = "1";\n',
+        'application/javascript',
+      ),
     '/static/': (_req, res) => {
       if (hardened) return page(res, 'Forbidden', '<p>Forbidden</p>', 403);
       headers(res, { 'content-type': 'text/html;charset=ISO-8859-1' });
@@ -423,19 +493,32 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
   };
 
   const exposed: Record<string, [string, string]> = {
-    '/.git/config': ['[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n[remote "origin"]\n\turl = git@example.com:shop/site.git\n', 'text/plain'],
+    '/.git/config': [
+      '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n[remote "origin"]\n\turl = git@example.com:shop/site.git\n',
+      'text/plain',
+    ],
     '/.git/HEAD': ['ref: refs/heads/main\n', 'text/plain'],
     '/.env': ['APP_ENV=production\nDB_PASSWORD=s3cr3t-db-pass\nSTRIPE_KEY=sk_live_0123456789\n', 'text/plain'],
     '/.htaccess': ['RewriteEngine On\nRewriteRule ^old/(.*)$ /new/$1 [R=301,L]\n', 'text/plain'],
-    '/WEB-INF/web.xml': ['<?xml version="1.0"?>\n<web-app version="3.0">\n<servlet><servlet-name>shop</servlet-name></servlet>\n</web-app>\n', 'application/xml'],
-    '/products.php.bak': ["<?php\n$db = mysqli_connect('db', 'shop', 's3cr3t-db-pass');\n$rows = mysqli_query($db, \"SELECT * FROM products WHERE id = \" . $_GET['id']);\n", 'application/octet-stream'],
+    '/WEB-INF/web.xml': [
+      '<?xml version="1.0"?>\n<web-app version="3.0">\n<servlet><servlet-name>shop</servlet-name></servlet>\n</web-app>\n',
+      'application/xml',
+    ],
+    '/products.php.bak': [
+      "<?php\n$db = mysqli_connect('db', 'shop', 's3cr3t-db-pass');\n$rows = mysqli_query($db, \"SELECT * FROM products WHERE id = \" . $_GET['id']);\n",
+      'application/octet-stream',
+    ],
   };
 
   return start((req, res, url, body) => {
     const method = req.method ?? 'GET';
     if (method === 'TRACE') {
-      if (hardened) return page(res, 'Method Not Allowed', '<p>TRACE is not allowed.</p>', 405, { allow: 'GET, HEAD, POST' });
-      const echo = [`TRACE ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`)].join('\r\n');
+      if (hardened)
+        return page(res, 'Method Not Allowed', '<p>TRACE is not allowed.</p>', 405, { allow: 'GET, HEAD, POST' });
+      const echo = [
+        `TRACE ${req.url} HTTP/1.1`,
+        ...Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`),
+      ].join('\r\n');
       return text(res, `${echo}\r\n`, 'message/http');
     }
     if (method === 'OPTIONS') {
