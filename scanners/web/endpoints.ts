@@ -21,6 +21,8 @@ export interface Endpoint {
   readonly pageUrl?: string;
   /** The form's fields, when it is a form. */
   readonly fields?: readonly FormField[];
+  /** multipart/form-data forms are sent as such; everything else URL-encoded. */
+  readonly multipart?: boolean;
 }
 
 export interface InsertionPoint {
@@ -95,7 +97,15 @@ export function endpointsOf(pages: readonly CrawledPage[], forms: readonly Disco
       url.search = '';
       baseUrl = url.toString();
     }
-    add({ method: form.method, baseUrl, params, source: 'form', pageUrl: form.pageUrl, fields: form.fields });
+    add({
+      method: form.method,
+      baseUrl,
+      params,
+      source: 'form',
+      pageUrl: form.pageUrl,
+      fields: form.fields,
+      ...(form.method === 'POST' && form.enctype.includes('multipart/form-data') ? { multipart: true } : {}),
+    });
   }
   return endpoints;
 }
@@ -120,6 +130,16 @@ const encode = (value: string) => encodeURIComponent(value);
 
 function formBody(params: readonly (readonly [string, string])[]): string {
   return params.map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
+}
+
+/** A multipart/form-data body (text fields only). */
+function multipartBody(params: readonly (readonly [string, string])[]): { body: string; type: string } {
+  const boundary = `----SecAblyBoundary${Math.random().toString(36).slice(2, 12)}`;
+  const parts = params.map(
+    ([name, value]) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name.replace(/["\r\n]/g, '_')}"\r\n\r\n${value}\r\n`,
+  );
+  return { body: `${parts.join('')}--${boundary}--\r\n`, type: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** The raw path + query to request for an absolute URL on the client's origin. */
@@ -158,17 +178,19 @@ export async function sendWith(
     return { response, described: `GET ${path} HTTP/1.1\nHost: ${host}`, uri: `${client.originUrl}${path}` };
   }
   const path = pathOf(endpoint.baseUrl);
-  const body = formBody(params);
+  const { body, type } = endpoint.multipart
+    ? multipartBody(params)
+    : { body: formBody(params), type: 'application/x-www-form-urlencoded' };
   const response = await client.request({
     method: 'POST',
     url: path,
     body,
-    headers: jar.headers({ 'content-type': 'application/x-www-form-urlencoded', ...extraHeaders }),
+    headers: jar.headers({ 'content-type': type, ...extraHeaders }),
   });
   jar.store(response.setCookies);
   return {
     response,
-    described: `POST ${path} HTTP/1.1\nHost: ${host}\nContent-Type: application/x-www-form-urlencoded\n\n${body}`,
+    described: `POST ${path} HTTP/1.1\nHost: ${host}\nContent-Type: ${type}\n\n${body}`,
     uri: `${client.originUrl}${path}`,
   };
 }

@@ -246,6 +246,29 @@ export interface PageLinks {
   readonly metaHttpEquiv: ReadonlyMap<string, string>;
 }
 
+const SCRIPT_CALLS =
+  /(?:location(?:\.href)?\s*=|location\.(?:assign|replace)\s*\(|window\.open\s*\(|fetch\s*\(|\.(?:get|post|load|getJSON)\s*\(|\burl\s*:)\s*(['"`])([^'"`\s<>{}]+)\1/g;
+const SCRIPT_PATHS =
+  /(['"])((?:\/|\.\/)?[\w.~%-]+(?:\/[\w.~%-]+)*\.(?:php\d?|aspx?|jspx?|do|action|cgi|pl|html?|json|xml)(?:\?[\w.~%=&;-]*)?)\1/g;
+
+/**
+ * URLs named in JavaScript: targets of location assignments, window.open, fetch and
+ * jQuery-style calls, and quoted paths to pages (.php, .asp, .html, …). Literal strings
+ * only (no evaluation); bounded.
+ */
+export function scriptUrls(source: string): string[] {
+  const found = new Set<string>();
+  const text = source.length > 500_000 ? source.slice(0, 500_000) : source;
+  for (const pattern of [SCRIPT_CALLS, SCRIPT_PATHS]) {
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m && found.size < 200; m = pattern.exec(text)) {
+      const url = m[2]!;
+      if (!/^(?:javascript|data|mailto|tel|blob):/i.test(url) && url !== '/' && !url.startsWith('//')) found.add(url);
+    }
+  }
+  return [...found];
+}
+
 /** The URL of a `<meta http-equiv="refresh" content="5; url=…">`. */
 export function refreshUrl(content: string): string | null {
   const match = /url\s*=\s*['"]?([^'"]+)['"]?/i.exec(content);

@@ -6,7 +6,7 @@
  * marker. Each check stops at its first proof: one alert per parameter, with the request
  * that proved it and the part of the answer that shows it.
  */
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { HttpRequestError, type HttpClient, type HttpResponse } from '../shared/httpClient.js';
 import type { RaiseAlert } from './alerts.js';
 import type { CookieJar } from './cookieJar.js';
@@ -375,6 +375,88 @@ export async function commandInjection(context: ActiveContext, point: InsertionP
   return false;
 }
 
+// ----------------------------------------------------------- code injection (90019)
+
+export async function codeInjection(context: ActiveContext, point: InsertionPoint): Promise<boolean> {
+  const n = randomInt(100_000_000, 999_999_999);
+  const expected = createHash('md5').update(String(n)).digest('hex');
+  const base = await original(context, point.endpoint);
+  if (base.response.text.includes(expected)) return false;
+  const payloads = [
+    `;print(md5(${n}));`,
+    `';print(md5(${n}));$v='`,
+    `";print(md5(${n}));$v="`,
+    `\${@print(md5(${n}))}`,
+  ];
+  for (const payload of payloads) {
+    const sent = await send(context, point, payload);
+    if (sent.response.text.includes(expected)) {
+      context.raise({
+        alertRef: '90019-1',
+        uri: sent.uri,
+        method: point.endpoint.method,
+        param: point.param,
+        attack: payload,
+        evidence: expected,
+        otherinfo: `The server evaluated md5(${n}) from the parameter: its result ${expected} is in the answer.`,
+        proof: proofOf(sent, expected),
+      });
+      return true;
+    }
+  }
+  return false;
+}
+
+// ----------------------------------------------------------- time-based SQL injection (40018)
+
+/** Seconds a time-based payload asks the database to wait. */
+export const SQL_SLEEP_SECONDS = 3;
+
+/**
+ * Time-based: a payload that makes the database wait S seconds delays the answer by S,
+ * the same payload with 0 does not, and S again does again. The waits are evaluated once
+ * per query (uncorrelated subqueries, stacked statements), never once per row.
+ */
+export async function timeBasedSqlInjection(context: ActiveContext, point: InsertionPoint): Promise<boolean> {
+  const base = await original(context, point.endpoint);
+  const again = await sendWith(context.client, context.jar, point.endpoint, {});
+  const usual = Math.max(base.response.elapsedMs, again.response.elapsedMs);
+  if (usual > 2_000) return false; // too slow a page to time reliably
+  const v = point.original;
+  const families: ((s: number) => string)[] = [
+    (s) => `${v}' AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)-- `,
+    (s) => `${v} AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)`,
+    (s) => `${v}" AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)-- `,
+    (s) => `${v}';SELECT PG_SLEEP(${s})-- `,
+    (s) => `${v}' AND 1=(SELECT 1 FROM PG_SLEEP(${s}))-- `,
+    (s) => `${v}';WAITFOR DELAY '0:0:${s}'-- `,
+  ];
+  const slow = (elapsed: number) => elapsed >= usual + SQL_SLEEP_SECONDS * 1000 - 500;
+  for (const build of families) {
+    const first = await send(context, point, build(SQL_SLEEP_SECONDS));
+    if (!slow(first.response.elapsedMs)) continue;
+    const control = await send(context, point, build(0));
+    if (slow(control.response.elapsedMs)) continue;
+    const confirm = await send(context, point, build(SQL_SLEEP_SECONDS));
+    if (!slow(confirm.response.elapsedMs)) continue;
+    context.raise({
+      alertRef: '40018',
+      uri: confirm.uri,
+      method: point.endpoint.method,
+      param: point.param,
+      attack: build(SQL_SLEEP_SECONDS),
+      evidence: `answered after ${first.response.elapsedMs} ms and ${confirm.response.elapsedMs} ms (with a wait of 0: ${control.response.elapsedMs} ms; usually ${usual} ms)`,
+      otherinfo: `The query time is controlled by the parameter: [${build(SQL_SLEEP_SECONDS)}] took ${confirm.response.elapsedMs} ms, [${build(0)}] took ${control.response.elapsedMs} ms.`,
+      proof: {
+        request: confirm.described,
+        response: `${describeResponse(confirm.response)}\n\n(answered after ${confirm.response.elapsedMs} ms; ${control.response.elapsedMs} ms with a wait of 0)`,
+      },
+    });
+    return true;
+  }
+  return false;
+}
+
 // ----------------------------------------------------------- open redirect (20019)
 
 function pointsToCheckHost(raw: string, base: string): boolean {
@@ -476,13 +558,16 @@ export async function checkInsertionPoint(context: ActiveContext, point: Inserti
   });
   if (point.endpoint.method === 'POST') await tolerant(() => storedXssProbe(context, point));
   await tolerant(async () => {
-    await sqlInjection(context, point);
+    if (!(await sqlInjection(context, point))) await timeBasedSqlInjection(context, point);
   });
   await tolerant(async () => {
     await pathTraversal(context, point);
   });
   await tolerant(async () => {
     await commandInjection(context, point);
+  });
+  await tolerant(async () => {
+    await codeInjection(context, point);
   });
   await tolerant(async () => {
     await openRedirect(context, point);

@@ -198,12 +198,9 @@ export const FILE_SIGNATURES: readonly FileSignature[] = [
     what: 'a backup of a PHP configuration file',
     match: textMatch(/<\?php/),
   },
-  { path: 'backup.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
   { path: 'dump.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
   { path: 'database.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
   { path: 'db.sql', alertRef: '10095', what: 'a database dump', match: SQL_DUMP },
-  { path: 'backup.zip', alertRef: '10095', what: 'a site backup archive', match: ZIP },
-  { path: 'backup.tar.gz', alertRef: '10095', what: 'a site backup archive', match: GZIP },
   { path: 'site.zip', alertRef: '10095', what: 'a site backup archive', match: ZIP },
   { path: 'www.zip', alertRef: '10095', what: 'a site backup archive', match: ZIP },
 ];
@@ -263,19 +260,60 @@ export async function exposedFiles(context: SiteContext, directories: readonly s
   }
 }
 
-const BACKUP_SUFFIXES = ['.bak', '~', '.old', '.orig', '.save', '.backup', '.bck', '.tmp', '.copy', '.zip'];
+const BACKUP_SUFFIXES = ['.bak', '~', '.old', '.orig', '.save', '.backup', '.bck', '.tmp', '.copy', '.zip', '.tar.gz'];
+const STEM_SUFFIXES = ['.bak', '.old', '.backup', '.zip'];
+const RAR = startsWith(Buffer.from('Rar!'), 'RAR archive (Rar!)');
+const SEVEN_ZIP = startsWith(Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), '7-Zip archive');
+/** Archives and dumps of a whole directory, recognized by their content. */
+const DIRECTORY_BACKUPS: readonly [string, (r: HttpResponse) => string | null][] = [
+  ['backup.zip', ZIP],
+  ['backup.tar.gz', GZIP],
+  ['backup.tgz', GZIP],
+  ['backup.rar', RAR],
+  ['backup.7z', SEVEN_ZIP],
+  ['backup.sql', SQL_DUMP],
+];
 
-/** Backups and copies of crawled files (index.php → index.php.bak, index.php~, .index.php.swp, index.bak …). */
-export async function backupFiles(context: SiteContext, pages: readonly CrawledPage[], maxFiles = 30): Promise<void> {
+/** What a backup named like this must start with, when its extension says (archives). */
+function archiveSignature(path: string): ((r: HttpResponse) => string | null) | null {
+  if (/\.zip$/i.test(path)) return ZIP;
+  if (/\.(?:tar\.gz|tgz|gz)$/i.test(path)) return GZIP;
+  return null;
+}
+
+/**
+ * Backups and copies of crawled files (index.php → index.php.bak, index.php~,
+ * .index.php.swp, index.bak, index.php.zip …) and archives of their directories
+ * (backup.zip, backup.tar.gz, backup.sql …).
+ */
+export async function backupFiles(
+  context: SiteContext,
+  pages: readonly CrawledPage[],
+  options: { maxFiles?: number; maxDirectories?: number; skipDirectories?: readonly string[] } = {},
+): Promise<void> {
   const files = new Map<string, CrawledPage>();
+  const directories = new Set<string>();
   for (const page of pages) {
     if (page.status !== 200) continue;
     const path = new URL(page.url).pathname;
+    const directory = directoryOf(path);
+    if (directories.size < (options.maxDirectories ?? 15) && !options.skipDirectories?.includes(directory)) {
+      directories.add(directory);
+    }
     const name = path.slice(path.lastIndexOf('/') + 1);
-    if (!name || !/^[\w.-]+$/.test(name) || /\.(?:bak|old|orig|save|swp|tmp|zip|txt|xml|json)$/i.test(name)) continue;
-    if (!files.has(path) && files.size < maxFiles) files.set(path, page);
+    if (!name || !/^[\w.-]+$/.test(name) || /\.(?:bak|old|orig|save|swp|tmp|zip|gz|tgz)$/i.test(name)) continue;
+    if (!files.has(path) && files.size < (options.maxFiles ?? 50)) files.set(path, page);
   }
   const baselines = new Map<string, PageBaseline | null>();
+  const report = (candidate: string, response: HttpResponse, what: string) =>
+    context.raise({
+      alertRef: '10095',
+      uri: `${context.client.originUrl}${candidate}`,
+      method: 'GET',
+      evidence: response.text.slice(0, 120),
+      otherinfo: what,
+      proof: { request: describeRequest(context, 'GET', candidate), response: describeResponse(response) },
+    });
   for (const [path, page] of files) {
     const directory = directoryOf(path);
     const name = path.slice(directory.length);
@@ -283,17 +321,28 @@ export async function backupFiles(context: SiteContext, pages: readonly CrawledP
     const candidates = [
       ...BACKUP_SUFFIXES.map((suffix) => `${directory}${name}${suffix}`),
       `${directory}.${name}.swp`,
-      ...(stem !== name ? [`${directory}${stem}.bak`, `${directory}${stem}.old`] : []),
+      ...(stem !== name ? STEM_SUFFIXES.map((suffix) => `${directory}${stem}${suffix}`) : []),
     ];
-    const original = await tolerant(() => get(context, path));
+    let original: HttpResponse | undefined;
     for (const candidate of candidates) {
       const response = await tolerant(() => get(context, candidate));
       if (!response || response.status !== 200 || response.body.length === 0) continue;
+      const signature = archiveSignature(candidate);
+      if (signature) {
+        if (signature(response))
+          report(
+            candidate,
+            response,
+            `A backup of ${page.url} is available at ${context.client.originUrl}${candidate}.`,
+          );
+        continue;
+      }
       const extension = candidate.slice(candidate.lastIndexOf('.'));
       const key = `${directory}|${extension}`;
       if (!baselines.has(key)) baselines.set(key, await notFoundBaseline(context, directory, extension));
       const notFound = baselines.get(key);
       if (notFound && sameAsBaseline({ status: response.status, body: response.text }, notFound)) continue;
+      original ??= await tolerant(() => get(context, path));
       if (
         original &&
         isHtml({ headers: response.headers, body: response.text }) &&
@@ -305,14 +354,21 @@ export async function backupFiles(context: SiteContext, pages: readonly CrawledP
       ) {
         continue; // the server answers the original page for any suffix
       }
-      context.raise({
-        alertRef: '10095',
-        uri: `${context.client.originUrl}${candidate}`,
-        method: 'GET',
-        evidence: response.text.slice(0, 120),
-        otherinfo: `A backup of ${page.url} is available at ${context.client.originUrl}${candidate}.`,
-        proof: { request: describeRequest(context, 'GET', candidate), response: describeResponse(response) },
-      });
+      report(candidate, response, `A backup of ${page.url} is available at ${context.client.originUrl}${candidate}.`);
+    }
+  }
+  for (const directory of directories) {
+    for (const [name, signature] of DIRECTORY_BACKUPS) {
+      const candidate = `${directory}${name}`;
+      const response = await tolerant(() => get(context, candidate));
+      if (!response || response.status !== 200) continue;
+      const evidence = signature(response);
+      if (evidence)
+        report(
+          candidate,
+          response,
+          `${context.client.originUrl}${candidate} is an archive or dump of the site (${evidence}).`,
+        );
     }
   }
 }

@@ -14,7 +14,7 @@
 import { HttpBudgetError, HttpRequestError, type HttpClient, type HttpResponse } from '../shared/httpClient.js';
 import { ScanAbortedError } from '../shared/errors.js';
 import type { CookieJar } from './cookieJar.js';
-import { extractPage, tokenizeHtml, type FormField, type PageLinks } from './htmlParser.js';
+import { extractPage, scriptUrls, tokenizeHtml, type FormField, type PageLinks } from './htmlParser.js';
 import { isHtml, type ObservedExchange } from './passiveRules.js';
 
 export interface SpiderOptions {
@@ -189,9 +189,18 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
     enqueue(absolute, depth, kind);
   }
 
+  /** A URL found in JavaScript: followed when it is on the origin; other hosts are not recorded (often CDNs). */
+  function linkFromScript(raw: string, base: string, depth: number): void {
+    const absolute = client.resolve(raw, base);
+    if (absolute && client.isSameOrigin(absolute)) enqueue(absolute, depth, 'page');
+  }
+
   function processPage(url: string, depth: number, page: PageLinks): void {
     const base = page.base ? (client.resolve(page.base, url) ?? url) : url;
     for (const href of page.links) link(href, base, depth + 1, 'page');
+    for (const script of page.inlineScripts) {
+      for (const href of scriptUrls(script.text)) linkFromScript(href, base, depth + 1);
+    }
     for (const script of page.scripts) link(script.src, base, depth + 1, 'script');
     for (const form of page.forms) {
       const action = client.resolve(form.action || url, base);
@@ -270,6 +279,9 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
         else if (/\.xml(\?|$)/i.test(loc)) enqueue(loc, item.depth + 1, 'sitemap');
         else enqueue(loc, item.depth + 1, 'page');
       }
+    }
+    if (item.kind === 'script' && response.status === 200 && response.text) {
+      for (const href of scriptUrls(response.text)) linkFromScript(href, item.url, item.depth + 1);
     }
     if (item.kind === 'page' && isHtml({ headers: response.headers, body: response.text }) && response.text) {
       const page = extractPage(response.text, tokenizeHtml(response.text));

@@ -707,6 +707,25 @@ const definitions: Record<string, Definition | Definition[]> = {
       'check it stays inside the intended directory.',
     references: ['https://owasp.org/www-community/attacks/Path_Traversal'],
   },
+  '90019': [
+    {
+      ref: 1,
+      name: 'Server Side Code Injection - PHP Code Injection',
+      risk: 3,
+      confidence: 2,
+      cwe: 94,
+      wasc: 20,
+      kind: 'active',
+      scope: 'param',
+      description:
+        'The parameter reaches code the server evaluates (PHP eval and the like): the scanner had it compute a ' +
+        'value. An attacker can run any code on the server.',
+      solution:
+        'Never evaluate input as code (eval, assert with strings, preg_replace /e, create_function); parse and ' +
+        'validate it instead, against an allow-list.',
+      references: ['https://cwe.mitre.org/data/definitions/94.html'],
+    },
+  ],
   '90020': {
     name: 'Remote OS Command Injection',
     risk: 3,
@@ -936,6 +955,7 @@ export const ACTIVE_RULES: readonly { readonly pluginid: string; readonly name: 
   { pluginid: '90021', name: 'XPath Injection' },
   { pluginid: '40015', name: 'LDAP Injection' },
   { pluginid: '6', name: 'Path Traversal' },
+  { pluginid: '90019', name: 'Server Side Code Injection' },
   { pluginid: '90020', name: 'Remote OS Command Injection' },
   { pluginid: '20019', name: 'External Redirect' },
   { pluginid: '40003', name: 'CRLF Injection' },

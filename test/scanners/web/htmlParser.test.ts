@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEntities, extractPage, refreshUrl, tokenizeHtml } from '../../../scanners/web/htmlParser.js';
+import { decodeEntities, extractPage, refreshUrl, scriptUrls, tokenizeHtml } from '../../../scanners/web/htmlParser.js';
 
 describe('HTML tokenizer', () => {
   it('reads tags with quoted, unquoted and valueless attributes, entities decoded, first one wins', () => {
@@ -104,5 +104,23 @@ describe('page extraction', () => {
   it('reads refresh URLs', () => {
     expect(refreshUrl("0; URL='https://example.com/x'")).toBe('https://example.com/x');
     expect(refreshUrl('5')).toBeNull();
+  });
+});
+
+describe('URLs named in JavaScript', () => {
+  it('finds navigation, fetch and jQuery calls, and quoted page paths; nothing evaluated', () => {
+    const js = `
+      if (x) window.location.href = '/next.php?step=2';
+      fetch("/api/items.json").then(r => r.json());
+      $.post('/cart/add', { id: 1 });
+      var page = "report.html", dynamic = '/user/' + id, js = 'javascript:void(0)';
+      $.ajax({ url: '/search', type: 'GET' });`;
+    expect(scriptUrls(js).sort()).toEqual([
+      '/api/items.json',
+      '/cart/add',
+      '/next.php?step=2',
+      '/search',
+      'report.html',
+    ]);
   });
 });

@@ -95,7 +95,23 @@ describe('the native zap engine on the insecure app and its hardened twin', () =
         byRule('zap.40018')
           .map((f) => f.location)
           .sort(),
-      ).toEqual([`http://${HOST}:${insecure.port}/catalog.php?cat`, `http://${HOST}:${insecure.port}/products.php?id`]);
+      ).toEqual([
+        `http://${HOST}:${insecure.port}/catalog.php?cat`,
+        `http://${HOST}:${insecure.port}/products.php?id`,
+        `http://${HOST}:${insecure.port}/track.php?ref`,
+      ]);
+      // Error-based, boolean-based and time-based each proved one of them.
+      expect(
+        byRule('zap.40018')
+          .map((f) => f.description)
+          .join('\n'),
+      ).toMatch(/RDBMS MySQL|boolean conditions|query time/);
+      for (const proof of [/RDBMS MySQL/, /boolean conditions/, /query time/]) {
+        expect(
+          byRule('zap.40018').some((f) => proof.test(f.description)),
+          String(proof),
+        ).toBe(true);
+      }
       expect(byRule('zap.40035').map((f) => f.location)).toEqual([`http://${HOST}:${insecure.port}/.git/config`]);
       expect(
         byRule('zap.10010')

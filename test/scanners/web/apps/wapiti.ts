@@ -168,7 +168,8 @@ export function mapWapitiIssue(issue: WapitiIssue, https: boolean): WapitiMappin
     case 'Cross Site Request Forgery':
       return { pluginIds: ['10202', '20012'], where: 'form' };
     case 'Command execution':
-      return { pluginIds: ['90020'], where: 'param' };
+      // wapiti's exec module finds both shell commands and PHP eval.
+      return { pluginIds: ['90020', '90019'], where: 'param' };
     case 'Path Traversal':
       return { pluginIds: ['6'], where: 'param' };
     case 'HTTP Secure Headers':

@@ -244,9 +244,12 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
           '<li><a href="/ping.php?host=example">Status</a></li>',
           '<li><a href="/directory.php?user=alice">Staff</a></li>',
           '<li><a href="/lookup.php?key=price">Prices</a></li>',
+          '<li><a href="/calc.php?expr=6*7">Calculator</a></li>',
+          '<li><a href="/track.php?ref=home">Tracked link</a></li>',
           '<li><a href="/comments.php">Guestbook</a></li>',
           '<li><a href="/login.php">Log in</a></li>',
           '<li><a href="/profile.php">Profile</a></li>',
+          '<li><a href="/upload.php">Upload</a></li>',
           '<li><a href="/report.php">Sales report</a></li>',
           '<li><a href="/files/">Files</a></li>',
           '<li><a href="/admin/">Admin</a></li>',
@@ -393,6 +396,31 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
       }
       page(res, 'Prices', `<p>${key === 'price' ? '10 EUR' : 'unknown'}</p>`);
     },
+    '/calc.php': (_req, res, url) => {
+      const expr = url.searchParams.get('expr') ?? '6*7';
+      if (hardened) {
+        const m = /^(\d{1,6})\*(\d{1,6})$/.exec(expr);
+        return page(res, 'Calculator', m ? `<p>${Number(m[1]) * Number(m[2])}</p>` : '<p>Invalid expression.</p>');
+      }
+      // What eval("return $expr;") would print for the calls a scanner makes (toy eval).
+      const call = /(?:print|echo|exit|die)\s*\(\s*md5\(\s*['"]?([\w-]+)['"]?\s*\)\s*\)/i.exec(expr);
+      if (call) return page(res, 'Calculator', `<p>${createHash('md5').update(call[1]!).digest('hex')}</p>`);
+      const m = /^(\d{1,6})\*(\d{1,6})$/.exec(expr);
+      page(
+        res,
+        'Calculator',
+        m
+          ? `<p>${Number(m[1]) * Number(m[2])}</p>`
+          : `<p><b>Parse error</b>: syntax error in <b>/var/www/html/calc.php(3) : eval()'d code</b> on line <b>1</b></p>`,
+      );
+    },
+    '/track.php': (_req, res, url) => {
+      const ref = url.searchParams.get('ref') ?? 'home';
+      // INSERT INTO visits VALUES ('<ref>'): nothing shown, errors swallowed; only SLEEP() tells.
+      const wait = !hardened && ref.includes("'") ? /sleep\((\d+)\)/i.exec(ref) : null;
+      const seconds = wait ? Math.min(10, Number(wait[1])) : 0;
+      setTimeout(() => page(res, 'Thanks', '<p>Thanks for visiting.</p>'), seconds * 1000);
+    },
     '/comments.php': (req, res, _url, body) => {
       const sid = session(req, res);
       if (req.method === 'POST') {
@@ -442,6 +470,26 @@ export function startInsecureApp(options: AppOptions = {}): Promise<TestWebApp> 
         return page(res, 'Profile', `<p>Profile saved.</p>\n${form}`);
       }
       page(res, 'Profile', form);
+    },
+    '/upload.php': (req, res, _url, body) => {
+      const sid = session(req, res);
+      const token = hardened ? `<input type="hidden" name="csrf_token" value="${csrfFor(sid)}">` : '';
+      const form = `<form method="post" action="/upload.php" enctype="multipart/form-data">${token}<input name="title"><input type="file" name="file"><input type="submit" value="Upload"></form>`;
+      if (req.method === 'POST') {
+        // Only multipart bodies are read (as a framework's upload handler does).
+        const fields = new Map<string, string>();
+        if (/multipart\/form-data/.test(String(req.headers['content-type']))) {
+          for (const m of body.matchAll(
+            /name="([^"]+)"(?:; filename="[^"]*")?\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/g,
+          ))
+            fields.set(m[1]!, m[2]!);
+        }
+        if (hardened && fields.get('csrf_token') !== csrfFor(sessionOf(req) ?? '-'))
+          return page(res, 'Forbidden', '<p>Bad token.</p>', 403);
+        const title = fields.get('title') ?? '';
+        return page(res, 'Upload', `<p>Received "${hardened ? escapeHtml(title) : title}".</p>\n${form}`);
+      }
+      page(res, 'Upload', form);
     },
     '/report.php': (_req, res) => {
       if (hardened) return page(res, 'Sales report', '<p>The report is not available right now.</p>');
