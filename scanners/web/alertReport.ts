@@ -42,6 +42,8 @@ export interface AlertReportOptions {
 
 interface Group {
   readonly definition: ZapAlertDefinition;
+  /** ZAP's name of the most severe variant seen. */
+  name: string;
   readonly location: string;
   readonly instances: RaisedAlert[];
   count: number;
@@ -101,6 +103,7 @@ export function createAlertReport(options: AlertReportOptions) {
     if (!group) {
       group = {
         definition,
+        name: alert.name ?? definition.name,
         location,
         instances: [],
         count: 0,
@@ -111,7 +114,10 @@ export function createAlertReport(options: AlertReportOptions) {
     }
     group.count++;
     const risk = alert.risk ?? definition.risk;
-    if (risk > group.risk) group.risk = risk;
+    if (risk > group.risk) {
+      group.risk = risk;
+      group.name = alert.name ?? definition.name;
+    }
     const confidence = alert.confidence ?? definition.confidence;
     if (confidence > group.confidence) group.confidence = confidence;
     if (group.instances.length < maxInstances) group.instances.push(alert);
@@ -132,6 +138,7 @@ export function createAlertReport(options: AlertReportOptions) {
       string,
       {
         definition: ZapAlertDefinition;
+        name: string;
         risk: ZapRisk;
         confidence: ZapConfidence;
         count: number;
@@ -144,6 +151,7 @@ export function createAlertReport(options: AlertReportOptions) {
       if (!entry) {
         entry = {
           definition: group.definition,
+          name: group.name,
           risk: group.risk,
           confidence: group.confidence,
           count: 0,
@@ -156,11 +164,11 @@ export function createAlertReport(options: AlertReportOptions) {
         if (entry.instances.length < instancesPerAlert) entry.instances.push(instance);
       }
     }
-    return [...byAlert.values()].map(({ definition, risk, confidence, count, instances }) => ({
+    return [...byAlert.values()].map(({ definition, name, risk, confidence, count, instances }) => ({
       pluginid: definition.pluginId,
       alertRef: definition.alertRef,
-      alert: definition.name,
-      name: definition.name,
+      alert: name,
+      name,
       riskcode: String(risk) as ZapReportAlert['riskcode'],
       confidence: String(confidence) as ZapReportAlert['confidence'],
       riskdesc: `${RISK_NAMES[risk]} (${CONFIDENCE_NAMES[confidence]})`,
@@ -212,7 +220,7 @@ export function createAlertReport(options: AlertReportOptions) {
       perAlert.set(definition.alertRef, used + 1);
       const otherinfo = group.instances.find((i) => i.otherinfo)?.otherinfo;
       out.push({
-        name: definition.name,
+        name: group.name,
         risk: RISK_OF[group.risk],
         description: clip(otherinfo ? `${definition.description}\n\n${otherinfo}` : definition.description, 5000),
         solution: definition.solution,

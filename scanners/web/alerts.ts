@@ -14,6 +14,8 @@ export interface RaisedAlert {
   /** The bit of the response that shows it. */
   readonly evidence?: string;
   readonly otherinfo?: string;
+  /** ZAP's name for this variant when it differs from the rule's (e.g. mixed content including scripts). */
+  readonly name?: string;
   /** Overrides the definition's risk / confidence for this instance (e.g. a 500 status is Low). */
   readonly risk?: ZapRisk;
   readonly confidence?: ZapConfidence;

@@ -773,7 +773,8 @@ function mixedContent(exchange: ObservedExchange, https: boolean): RaisedAlert[]
   if (found.length === 0) return [];
   return [
     {
-      alertRef: scripts ? '10040-2' : '10040-1',
+      alertRef: '10040',
+      ...(scripts ? { name: 'Secure Pages Include Mixed Content (Including Scripts)', risk: 2 as const } : {}),
       uri: exchange.url,
       method: exchange.method,
       evidence: found[0]!.slice(0, 300),

@@ -447,7 +447,7 @@ const definitions: Record<string, Definition | Definition[]> = {
   '10027': {
     name: 'Information Disclosure - Suspicious Comments',
     risk: 0,
-    confidence: 1,
+    confidence: 2,
     cwe: 615,
     wasc: 13,
     kind: 'passive',
@@ -582,38 +582,20 @@ const definitions: Record<string, Definition | Definition[]> = {
     solution: 'Turn directory listings off (Apache: Options -Indexes; nginx: autoindex off) and add index pages.',
     references: ['https://httpd.apache.org/docs/current/mod/mod_autoindex.html'],
   },
-  '10040': [
-    {
-      ref: 1,
-      name: 'Secure Pages Include Mixed Content',
-      risk: 1,
-      confidence: 2,
-      cwe: 311,
-      wasc: 4,
-      kind: 'passive',
-      scope: 'page',
-      description:
-        'An HTTPS page loads content (images, frames, forms) over plain HTTP, which anyone on the network can ' +
-        'read or replace.',
-      solution: 'Load every resource over HTTPS (or with protocol-relative/relative URLs on an HTTPS site).',
-      references: ['https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content'],
-    },
-    {
-      ref: 2,
-      name: 'Secure Pages Include Mixed Content (Including Scripts)',
-      risk: 2,
-      confidence: 2,
-      cwe: 311,
-      wasc: 4,
-      kind: 'passive',
-      scope: 'page',
-      description:
-        'An HTTPS page loads scripts over plain HTTP: anyone on the network can replace them and take over the ' +
-        'page.',
-      solution: 'Load every script over HTTPS.',
-      references: ['https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content'],
-    },
-  ],
+  '10040': {
+    name: 'Secure Pages Include Mixed Content',
+    risk: 1,
+    confidence: 2,
+    cwe: 311,
+    wasc: 4,
+    kind: 'passive',
+    scope: 'page',
+    description:
+      'An HTTPS page loads content (scripts, images, frames, forms) over plain HTTP, which anyone on the network ' +
+      'can read or replace (a replaced script takes over the page).',
+    solution: 'Load every resource over HTTPS (or with relative URLs on an HTTPS site).',
+    references: ['https://developer.mozilla.org/en-US/docs/Web/Security/Mixed_content'],
+  },
 
   // ---- active (full) ----
   '40012': {

@@ -315,10 +315,15 @@ describe('passive rules (ZAP ids)', () => {
   });
 
   it('10040: HTTPS pages loading HTTP content (scripts are worse)', () => {
-    expect(refs(exchange({ body: '<img src="http://cdn.example.net/a.png">' }))).toEqual(['10040-1']);
-    expect(
-      refs(exchange({ body: '<script src="http://cdn.example.net/a.js" integrity="sha384-x"></script>' })),
-    ).toEqual(['10040-2']);
+    const image = passiveAlerts(exchange({ body: '<img src="http://cdn.example.net/a.png">' }), { now: NOW });
+    expect(image.map((a) => [a.alertRef, a.name, a.risk])).toEqual([['10040', undefined, undefined]]);
+    const script = passiveAlerts(
+      exchange({ body: '<script src="http://cdn.example.net/a.js" integrity="sha384-x"></script>' }),
+      { now: NOW },
+    );
+    expect(script.map((a) => [a.alertRef, a.name, a.risk])).toEqual([
+      ['10040', 'Secure Pages Include Mixed Content (Including Scripts)', 2],
+    ]);
     expect(
       refs(
         exchange({
