@@ -3,6 +3,10 @@ import { LenientBoolean, minutes, strictConfig } from '../shared/configFields.js
 import { defineScanner } from '../shared/scanner.js';
 import { WebScanResultSchema } from './webResult.js';
 
+/** An optional setting; an empty value (`ZAP_API_URL=` in a compose file) counts as unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 /**
  * OWASP ZAP-style web application scanner. The native engine (scanners/web/) speaks
  * ZAP's rule ids, names, risks and confidences; with ZAP_API_URL set, a real ZAP daemon
@@ -29,9 +33,9 @@ export const webScanner = defineScanner({
   resultSchema: WebScanResultSchema,
   settingsSchema: z.object({
     /** A ZAP daemon's API (e.g. http://zap:8080): when set, zap scans run on it instead of the native engine. */
-    ZAP_API_URL: z.url({ protocol: /^https?$/, error: 'ZAP_API_URL must be an http(s) URL' }).optional(),
+    ZAP_API_URL: unsetWhenEmpty(z.url({ protocol: /^https?$/, error: 'ZAP_API_URL must be an http(s) URL' })),
     /** The daemon's API key (sent as X-ZAP-API-Key). */
-    ZAP_API_KEY: z.string().min(1).optional(),
+    ZAP_API_KEY: unsetWhenEmpty(z.string()),
   }),
   loadRunner: async (settings) => (await import('./web.scanner.js')).createRunner(settings),
 });

@@ -43,6 +43,7 @@ export function createRunner(settings: ScannerSettings): ScannerRunner {
       onProgress,
       budget: { totalTimeMs },
       notes: web.notes,
+      extraRequests: web.requests,
     });
     return { findings, scanResult: result };
   };

@@ -49,6 +49,8 @@ export interface WebScanInput {
   readonly budget?: { readonly maxRequests?: number; readonly totalTimeMs?: number };
   /** Notes to carry into the result (e.g. why the scheme differs from the target's). */
   readonly notes?: readonly string[];
+  /** Requests sent before the scan for it (probing the scheme), added to `requests_sent`. */
+  readonly extraRequests?: number;
   /** Caps for tests and benchmarks (defaults by mode). */
   readonly limits?: Partial<WebScanLimits>;
 }
@@ -162,117 +164,116 @@ export async function scanWebApp(input: WebScanInput): Promise<{ findings: Scann
   const full = input.mode === 'full';
   const spiderShare = full ? 30 : 95;
 
-  let crawled: CrawlResult;
   try {
-    crawled = await crawl({
-      client,
-      startUrl,
-      follow: input.spider,
-      maxPages: limits.maxPages,
-      maxDepth: limits.maxDepth,
-      concurrency: limits.concurrency,
-      jar,
-      signal: input.signal,
-      onExchange: (exchange) => {
-        for (const alert of passiveAlerts(exchange, { now: Date.now() })) {
-          if (alert.alertRef === '10033') listedDirectories.add(new URL(exchange.url).pathname);
-          raise(alert);
-        }
-      },
-      onPage: (pages) => progress((Math.min(pages, limits.maxPages) / limits.maxPages) * spiderShare, 'spider'),
-    });
-  } catch (error) {
-    client.close();
-    if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
-    if (error instanceof HttpRequestError) {
-      throw new TargetUnreachableError(`${startUrl} could not be fetched: ${error.message}`, 'target_unreachable');
-    }
-    if (error instanceof HttpBudgetError) throw new TargetUnreachableError(`${startUrl}: ${error.message}`);
-    throw error;
-  }
-  for (const limit of crawled.limitsReached) limitsReached.add(limit);
-  progress(spiderShare, full ? 'active scan' : 'passive scan');
-
-  if (full && !limitsReached.has('time') && !limitsReached.has('max_requests')) {
-    const storedProbes = new Map<string, InsertionPoint>();
-    const activeContext: ActiveContext = { client, jar, raise, random: randomToken, storedProbes };
-    const siteContext: SiteContext = { client, jar, raise, random: randomToken };
-    const endpoints = endpointsOf(crawled.pages, crawled.forms);
-    const points = insertionPointsOf(endpoints, limits.maxInsertionPoints);
-    let done = 0;
-    const stop = await pool(points, limits.concurrency, async (point) => {
+    let crawled: CrawlResult;
+    try {
+      crawled = await crawl({
+        client,
+        startUrl,
+        follow: input.spider,
+        maxPages: limits.maxPages,
+        maxDepth: limits.maxDepth,
+        concurrency: limits.concurrency,
+        jar,
+        signal: input.signal,
+        onExchange: (exchange) => {
+          for (const alert of passiveAlerts(exchange, { now: Date.now() })) {
+            if (alert.alertRef === '10033') listedDirectories.add(new URL(exchange.url).pathname);
+            raise(alert);
+          }
+        },
+        onPage: (pages) => progress((Math.min(pages, limits.maxPages) / limits.maxPages) * spiderShare, 'spider'),
+      });
+    } catch (error) {
       if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
-      await checkInsertionPoint(activeContext, point);
-      done++;
-      progress(spiderShare + (done / Math.max(1, points.length)) * 45, 'active scan');
-    });
-    if (stop) limitsReached.add(stop);
-    const startDirectory = directoryOf(new URL(startUrl).pathname);
-    const directories = [...new Set(['/', startDirectory])];
-    const siteChecks: [string, () => Promise<void>][] = [
-      ['exposed files', () => exposedFiles(siteContext, directories)],
-      ['backup files', () => backupFiles(siteContext, crawled.pages)],
-      ['directory browsing', () => directoryListings(siteContext, crawled.pages, listedDirectories)],
-      [
-        'http methods',
-        () =>
-          httpMethods(
-            siteContext,
-            new URL(startUrl).pathname,
-            crawled.pages.filter((p) => p.status === 401 || p.status === 403),
-          ),
-      ],
-      ['csrf tokens', () => csrfTokenChecks(siteContext, crawled.forms, endpoints)],
-      ['stored xss', () => storedXssSweep(siteContext, crawled.pages, storedProbes)],
-    ];
-    let index = 0;
-    for (const [phase, check] of siteChecks) {
-      if (stop || limitsReached.has('time') || limitsReached.has('max_requests')) break;
-      if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
-      progress(75 + (index / siteChecks.length) * 24, phase);
-      try {
-        await check();
-      } catch (error) {
-        if (error instanceof HttpBudgetError) {
-          limitsReached.add(budgetLimit(error));
-          break;
-        }
-        throw error;
+      if (error instanceof HttpRequestError) {
+        throw new TargetUnreachableError(`${startUrl} could not be fetched: ${error.message}`, 'target_unreachable');
       }
-      index++;
+      if (error instanceof HttpBudgetError) throw new TargetUnreachableError(`${startUrl}: ${error.message}`);
+      throw error;
     }
-  }
-  if (input.signal.aborted) {
-    client.close();
-    throw new ScanAbortedError('web scan aborted');
-  }
-  const stats = client.stats();
-  client.close();
+    for (const limit of crawled.limitsReached) limitsReached.add(limit);
+    progress(spiderShare, full ? 'active scan' : 'passive scan');
 
-  const rulesRun = [
-    ...PASSIVE_RULES.map((r) => ({ ...r, type: 'passive' as const })),
-    ...(full ? ACTIVE_RULES.map((r) => ({ ...r, type: 'active' as const })) : []),
-  ];
-  const build = (instances: number, urls: number): WebScanResult => ({
-    engine: 'zap',
-    mode: input.mode,
-    spider: input.spider,
-    site: originUrl,
-    start_url: startUrl,
-    pages_crawled: crawled.pages.length,
-    requests_sent: stats.requests,
-    duration_ms: Date.now() - started,
-    rules_run: rulesRun,
-    alerts: report.reportAlerts(instances),
-    urls: crawled.pages.slice(0, urls).map((p) => p.url),
-    off_origin: crawled.offOrigin,
-    limits_reached: [...limitsReached],
-    truncated: crawled.pages.length > urls,
-    notes: [...(input.notes ?? [])],
-  });
-  let result = build(10, 200);
-  if (JSON.stringify(result).length > RESULT_BUDGET_BYTES) result = { ...build(3, 50), truncated: true };
-  if (JSON.stringify(result).length > RESULT_BUDGET_BYTES) result = { ...build(1, 0), truncated: true };
-  progress(100, 'done');
-  return { findings: report.findings(), result: WebScanResultSchema.parse(result) };
+    if (full && !limitsReached.has('time') && !limitsReached.has('max_requests')) {
+      const storedProbes = new Map<string, InsertionPoint>();
+      const activeContext: ActiveContext = { client, jar, raise, random: randomToken, storedProbes };
+      const siteContext: SiteContext = { client, jar, raise, random: randomToken };
+      const endpoints = endpointsOf(crawled.pages, crawled.forms);
+      const points = insertionPointsOf(endpoints, limits.maxInsertionPoints);
+      let done = 0;
+      const stop = await pool(points, limits.concurrency, async (point) => {
+        if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
+        await checkInsertionPoint(activeContext, point);
+        done++;
+        progress(spiderShare + (done / Math.max(1, points.length)) * 45, 'active scan');
+      });
+      if (stop) limitsReached.add(stop);
+      const startDirectory = directoryOf(new URL(startUrl).pathname);
+      const directories = [...new Set(['/', startDirectory])];
+      const siteChecks: [string, () => Promise<void>][] = [
+        ['exposed files', () => exposedFiles(siteContext, directories)],
+        ['backup files', () => backupFiles(siteContext, crawled.pages)],
+        ['directory browsing', () => directoryListings(siteContext, crawled.pages, listedDirectories)],
+        [
+          'http methods',
+          () =>
+            httpMethods(
+              siteContext,
+              new URL(startUrl).pathname,
+              crawled.pages.filter((p) => p.status === 401 || p.status === 403),
+            ),
+        ],
+        ['csrf tokens', () => csrfTokenChecks(siteContext, crawled.forms, endpoints)],
+        ['stored xss', () => storedXssSweep(siteContext, crawled.pages, storedProbes)],
+      ];
+      let index = 0;
+      for (const [phase, check] of siteChecks) {
+        if (stop || limitsReached.has('time') || limitsReached.has('max_requests')) break;
+        if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
+        progress(75 + (index / siteChecks.length) * 24, phase);
+        try {
+          await check();
+        } catch (error) {
+          if (error instanceof HttpBudgetError) {
+            limitsReached.add(budgetLimit(error));
+            break;
+          }
+          throw error;
+        }
+        index++;
+      }
+    }
+    if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
+    const stats = client.stats();
+
+    const rulesRun = [
+      ...PASSIVE_RULES.map((r) => ({ ...r, type: 'passive' as const })),
+      ...(full ? ACTIVE_RULES.map((r) => ({ ...r, type: 'active' as const })) : []),
+    ];
+    const build = (instances: number, urls: number): WebScanResult => ({
+      engine: 'zap',
+      mode: input.mode,
+      spider: input.spider,
+      site: originUrl,
+      start_url: startUrl,
+      pages_crawled: crawled.pages.length,
+      requests_sent: stats.requests + (input.extraRequests ?? 0),
+      duration_ms: Date.now() - started,
+      rules_run: rulesRun,
+      alerts: report.reportAlerts(instances),
+      urls: crawled.pages.slice(0, urls).map((p) => p.url),
+      off_origin: crawled.offOrigin,
+      limits_reached: [...limitsReached],
+      truncated: crawled.pages.length > urls,
+      notes: [...(input.notes ?? [])],
+    });
+    let result = build(10, 200);
+    if (JSON.stringify(result).length > RESULT_BUDGET_BYTES) result = { ...build(3, 50), truncated: true };
+    if (JSON.stringify(result).length > RESULT_BUDGET_BYTES) result = { ...build(1, 0), truncated: true };
+    progress(100, 'done');
+    return { findings: report.findings(), result: WebScanResultSchema.parse(result) };
+  } finally {
+    client.close();
+  }
 }

@@ -17,6 +17,8 @@ export interface WebTarget {
   readonly origin: HttpOrigin;
   readonly startPath: string;
   readonly notes: string[];
+  /** Requests the probing sent (counted in the scan's `requests_sent`). */
+  readonly requests: number;
 }
 
 export interface WebTargetOptions {
@@ -97,7 +99,9 @@ export async function resolveWebTarget(
     );
   }
   const failures: string[] = [];
+  let requests = 0;
   for (const [index, candidate] of candidates.entries()) {
+    requests++;
     const answer = await probe(candidate.origin, address, candidate.path, options);
     if (!answer.ok) {
       failures.push(`${originText(candidate.origin)}: ${answer.error}`);
@@ -109,16 +113,17 @@ export async function resolveWebTarget(
       const base = `${candidate.origin.scheme}://${candidate.origin.hostname}:${candidate.origin.port}${candidate.path}`;
       const upgrade = httpsUpgrade(answer.location, candidate.origin, base);
       if (upgrade) {
+        requests++;
         const upgraded = await probe(upgrade.origin, address, upgrade.path, options);
         if (upgraded.ok) {
           notes.push(
             `${originText(candidate.origin)}${candidate.path} redirects to HTTPS on the same host: scanned ${originText(upgrade.origin)}${upgrade.path}.`,
           );
-          return { origin: upgrade.origin, startPath: upgrade.path, notes };
+          return { origin: upgrade.origin, startPath: upgrade.path, notes, requests };
         }
       }
     }
-    return { origin: candidate.origin, startPath: candidate.path, notes };
+    return { origin: candidate.origin, startPath: candidate.path, notes, requests };
   }
   throw new TargetUnreachableError(`no web server answered: ${failures.join('; ')}`, 'target_unreachable');
 }

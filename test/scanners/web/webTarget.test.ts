@@ -42,6 +42,7 @@ describe('what a zap scan of a target covers', () => {
       origin: { scheme: 'https', hostname: HOST, port: https.port },
       startPath: '/about.html?x=1',
       notes: [],
+      requests: 1,
     });
   });
 
