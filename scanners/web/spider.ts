@@ -33,6 +33,8 @@ export interface SpiderOptions {
   readonly onExchange: (exchange: ObservedExchange, response: HttpResponse) => void;
   readonly onPage?: (pagesDone: number) => void;
   readonly signal?: AbortSignal;
+  /** Stop crawling at this time (ms since the epoch), keeping time for what follows. */
+  readonly deadline?: number;
 }
 
 export interface CrawledPage {
@@ -316,6 +318,13 @@ export async function crawl(options: SpiderOptions): Promise<CrawlResult> {
     for (;;) {
       if (stopped) return;
       if (options.signal?.aborted) throw new ScanAbortedError('web scan aborted');
+      if (options.deadline !== undefined && Date.now() >= options.deadline && !stopped) {
+        limits.add('time');
+        stopped = true;
+        queue.length = 0;
+        notify();
+        return;
+      }
       const item = queue.shift();
       if (!item) {
         if (inFlight === 0) return;

@@ -176,6 +176,8 @@ export async function scanWebApp(input: WebScanInput): Promise<{ findings: Scann
         concurrency: limits.concurrency,
         jar,
         signal: input.signal,
+        // In full, the crawl keeps most of the time for the active checks.
+        ...(full ? { deadline: started + limits.totalTimeMs * 0.4 } : {}),
         onExchange: (exchange) => {
           for (const alert of passiveAlerts(exchange, { now: Date.now() })) {
             if (alert.alertRef === '10033') listedDirectories.add(new URL(exchange.url).pathname);
@@ -201,18 +203,31 @@ export async function scanWebApp(input: WebScanInput): Promise<{ findings: Scann
       const siteContext: SiteContext = { client, jar, raise, random: randomToken };
       const endpoints = endpointsOf(crawled.pages, crawled.forms);
       const points = insertionPointsOf(endpoints, limits.maxInsertionPoints);
-      let done = 0;
-      const stop = await pool(points, limits.concurrency, async (point) => {
-        if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
-        await checkInsertionPoint(activeContext, point);
-        done++;
-        progress(spiderShare + (done / Math.max(1, points.length)) * 45, 'active scan');
-      });
-      if (stop) limitsReached.add(stop);
       const startDirectory = directoryOf(new URL(startUrl).pathname);
       const directories = [...new Set(['/', startDirectory])];
+      // Exposed files first (few requests, high value), then the parameters, keeping 15 % of
+      // the requests and time for the other site checks.
+      let stop: string | null = null;
+      try {
+        progress(spiderShare, 'exposed files');
+        await exposedFiles(siteContext, directories);
+      } catch (error) {
+        if (!(error instanceof HttpBudgetError)) throw error;
+        stop = budgetLimit(error);
+      }
+      let done = 0;
+      if (!stop) {
+        stop = await pool(points, limits.concurrency, async (point) => {
+          if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
+          if (client.stats().requests > limits.maxRequests * 0.85) throw new HttpBudgetError('the requests budget');
+          if (Date.now() - started > limits.totalTimeMs * 0.85) throw new HttpBudgetError('the time budget');
+          await checkInsertionPoint(activeContext, point);
+          done++;
+          progress(spiderShare + (done / Math.max(1, points.length)) * 45, 'active scan');
+        });
+      }
+      if (stop) limitsReached.add(stop);
       const siteChecks: [string, () => Promise<void>][] = [
-        ['exposed files', () => exposedFiles(siteContext, directories)],
         ['backup files', () => backupFiles(siteContext, crawled.pages)],
         ['directory browsing', () => directoryListings(siteContext, crawled.pages, listedDirectories)],
         [
@@ -229,7 +244,7 @@ export async function scanWebApp(input: WebScanInput): Promise<{ findings: Scann
       ];
       let index = 0;
       for (const [phase, check] of siteChecks) {
-        if (stop || limitsReached.has('time') || limitsReached.has('max_requests')) break;
+        if (client.stats().requests >= limits.maxRequests) break;
         if (input.signal.aborted) throw new ScanAbortedError('web scan aborted');
         progress(75 + (index / siteChecks.length) * 24, phase);
         try {
