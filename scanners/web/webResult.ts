@@ -74,3 +74,38 @@ export const WebScanResultSchema = z.object({
   notes: z.array(z.string()),
 });
 export type WebScanResult = z.infer<typeof WebScanResultSchema>;
+
+/** `scan_result` stays under this many bytes of JSON (the event budget is 512 KiB). */
+export const RESULT_BUDGET_BYTES = 480 * 1024;
+
+/**
+ * A result within the size budget: fewer instances per alert, fewer URLs, then shorter
+ * alert texts, until it fits (`truncated` says it was cut).
+ */
+export function boundedResult(build: (instancesPerAlert: number) => WebScanResult): WebScanResult {
+  const fits = (result: WebScanResult) => Buffer.byteLength(JSON.stringify(result)) <= RESULT_BUDGET_BYTES;
+  let result = build(10);
+  if (fits(result)) return result;
+  for (const instances of [3, 1, 0]) {
+    result = { ...build(instances), truncated: true };
+    result = { ...result, urls: result.urls.slice(0, instances === 3 ? 50 : 0) };
+    if (fits(result)) return result;
+  }
+  const short = (text: string) => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+  result = {
+    ...result,
+    alerts: result.alerts.map((a) => ({
+      ...a,
+      desc: short(a.desc),
+      solution: short(a.solution),
+      reference: short(a.reference),
+      otherinfo: '',
+    })),
+    off_origin: { links: [], redirects: [], forms: [], scripts: [] },
+  };
+  if (fits(result)) return result;
+  // Last resort: the most severe alerts that fit.
+  const alerts = [...result.alerts].sort((a, b) => Number(b.riskcode) - Number(a.riskcode));
+  while (alerts.length > 0 && !fits({ ...result, alerts })) alerts.pop();
+  return { ...result, alerts };
+}

@@ -32,7 +32,7 @@ import {
   type SiteContext,
 } from './siteChecks.js';
 import { crawl, directoryOf, type CrawlResult } from './spider.js';
-import { WebScanResultSchema, type WebScanResult } from './webResult.js';
+import { boundedResult, WebScanResultSchema, type WebScanResult } from './webResult.js';
 import { ACTIVE_RULES, PASSIVE_RULES } from './zapRules.js';
 
 export interface WebScanInput {
@@ -89,8 +89,6 @@ export const DEFAULT_LIMITS: Readonly<Record<'baseline' | 'full', WebScanLimits>
     maxInsertionPoints: 500,
   },
 };
-
-const RESULT_BUDGET_BYTES = 480 * 1024;
 
 function randomToken(length = 10): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -283,9 +281,7 @@ export async function scanWebApp(input: WebScanInput): Promise<{ findings: Scann
       truncated: crawled.pages.length > urls,
       notes: [...(input.notes ?? [])],
     });
-    let result = build(10, 200);
-    if (JSON.stringify(result).length > RESULT_BUDGET_BYTES) result = { ...build(3, 50), truncated: true };
-    if (JSON.stringify(result).length > RESULT_BUDGET_BYTES) result = { ...build(1, 0), truncated: true };
+    const result = boundedResult((instances) => build(instances, 200));
     progress(100, 'done');
     return { findings: report.findings(), result: WebScanResultSchema.parse(result) };
   } finally {

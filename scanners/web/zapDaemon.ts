@@ -18,7 +18,7 @@ import type { ScannerFinding } from '../../domain/shared/finding.js';
 import { ScanAbortedError, ScannerUnavailableError } from '../shared/errors.js';
 import type { RaisedAlert } from './alerts.js';
 import { createAlertReport } from './alertReport.js';
-import { WebScanResultSchema, type WebScanResult } from './webResult.js';
+import { boundedResult, WebScanResultSchema, type WebScanResult } from './webResult.js';
 import { ZAP_ALERTS, type ZapAlertDefinition, type ZapConfidence, type ZapRisk } from './zapRules.js';
 
 export interface ZapDaemonSettings {
@@ -280,7 +280,7 @@ export async function scanWithZapDaemon(
   const { raised, definitions } = mapZapAlerts(alerts);
   const report = createAlertReport({ startUrl: input.startUrl, engine: 'zap-daemon', extraDefinitions: definitions });
   for (const alert of raised) report.raise(alert);
-  const result: WebScanResult = {
+  const build = (instances: number): WebScanResult => ({
     engine: 'zap-daemon',
     mode: input.mode,
     spider: input.spider,
@@ -290,17 +290,15 @@ export async function scanWithZapDaemon(
     requests_sent: Number.isFinite(messages) ? messages : 0,
     duration_ms: Date.now() - started,
     rules_run: rulesRun,
-    alerts: report.reportAlerts(10),
+    alerts: report.reportAlerts(instances),
     urls: [],
     off_origin: { links: [], redirects: [], forms: [], scripts: [] },
     limits_reached: [...limits],
     truncated: false,
     zap_version: version,
     notes: ['Scanned by the ZAP daemon set in ZAP_API_URL (it connects to the target on its own).'],
-  };
-  let bounded = result;
-  if (JSON.stringify(bounded).length > 480 * 1024)
-    bounded = { ...result, alerts: report.reportAlerts(2), truncated: true };
+  });
+  const bounded = boundedResult(build);
   progress(100, 'done');
   return { findings: report.findings(), result: WebScanResultSchema.parse(bounded) };
 }

@@ -5,7 +5,8 @@ import { defaultValue, endpointsOf, insertionPointsOf } from '../../../scanners/
 import { baselineOf, sameAsBaseline } from '../../../scanners/web/responseDiff.js';
 import { findQueryError } from '../../../scanners/web/sqlErrors.js';
 import { executableProof, jsStateAt, reflectionContexts, xssPayloads } from '../../../scanners/web/xssContext.js';
-import { zapAlert } from '../../../scanners/web/zapRules.js';
+import { boundedResult, RESULT_BUDGET_BYTES, type WebScanResult } from '../../../scanners/web/webResult.js';
+import { ZAP_ALERTS, zapAlert } from '../../../scanners/web/zapRules.js';
 
 describe('XSS contexts and proofs', () => {
   it('finds where a marker lands', () => {
@@ -193,5 +194,47 @@ describe('alert report', () => {
       count: '1',
     });
     expect(xss!.instances[0]).toMatchObject({ uri: 'https://shop.example.com/s?q=1', method: 'GET', param: 'q' });
+  });
+});
+
+describe('the result’s size budget', () => {
+  it('cuts instances, URLs and texts until the result fits, and says so', () => {
+    const report = createAlertReport({ startUrl: 'https://a.test/', engine: 'zap' });
+    const long = 'x'.repeat(2_000);
+    for (const alertRef of ZAP_ALERTS.keys()) {
+      for (let i = 0; i < 200; i++) {
+        report.raise({
+          alertRef,
+          uri: `https://a.test/p${i}?${long}`,
+          method: 'GET',
+          param: `p${i}`,
+          evidence: long,
+          otherinfo: long,
+          attack: long,
+        });
+      }
+    }
+    const build = (instances: number): WebScanResult => ({
+      engine: 'zap',
+      mode: 'full',
+      spider: true,
+      site: 'https://a.test',
+      start_url: 'https://a.test/',
+      pages_crawled: 1000,
+      requests_sent: 1,
+      duration_ms: 1,
+      rules_run: [],
+      alerts: report.reportAlerts(instances),
+      urls: Array.from({ length: 200 }, (_, i) => `https://a.test/${i}/${long}`),
+      off_origin: { links: [], redirects: [], forms: [], scripts: [] },
+      limits_reached: [],
+      truncated: false,
+      notes: [],
+    });
+    expect(JSON.stringify(build(10)).length).toBeGreaterThan(RESULT_BUDGET_BYTES);
+    const bounded = boundedResult(build);
+    expect(Buffer.byteLength(JSON.stringify(bounded))).toBeLessThanOrEqual(RESULT_BUDGET_BYTES);
+    expect(bounded.truncated).toBe(true);
+    expect(bounded.alerts.length).toBeGreaterThan(0);
   });
 });
