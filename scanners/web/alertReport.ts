@@ -220,17 +220,17 @@ export function createAlertReport(options: AlertReportOptions) {
       perAlert.set(definition.alertRef, used + 1);
       const otherinfo = group.instances.find((i) => i.otherinfo)?.otherinfo;
       out.push({
-        name: group.name,
+        name: clip(group.name, 300),
         risk: RISK_OF[group.risk],
         description: clip(otherinfo ? `${definition.description}\n\n${otherinfo}` : definition.description, 5000),
-        solution: definition.solution,
+        solution: clip(definition.solution, 5000),
         evidence: evidenceOf(group),
         location: clip(group.location, 2000),
-        rule_id: `zap.${definition.alertRef}`,
+        rule_id: `zap.${definition.alertRef}`.slice(0, 200),
         engine: options.engine,
         confidence: CONFIDENCE_OF[group.confidence],
         ...(definition.cwe > 0 ? { cwe: [definition.cwe] } : {}),
-        references: definition.references.slice(0, 50),
+        references: definition.references.slice(0, 50).map((r) => r.slice(0, 500)),
       });
     }
     return out;
