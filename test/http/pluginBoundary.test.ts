@@ -9,8 +9,11 @@ import { echoScanner } from '../support/scanners/echo/echo.plugin.js';
 import { needsEmbedded, registerAndLogin, testRuntime, type TestRuntime } from '../support/testRuntime.js';
 import { waitFor } from '../support/waitFor.js';
 
-// The one registry line:
-const scanners = scannerRegistry([...BUILT_IN_SCANNERS, echoScanner]);
+/** A scanner declared but not runnable yet (no runner). */
+const { loadRunner: _none, ...plannedScanner } = { ...echoScanner, type: 'planned', title: 'Planned (test scanner)' };
+
+// The one registry line (two test scanners):
+const scanners = scannerRegistry([...BUILT_IN_SCANNERS, echoScanner, plannedScanner]);
 
 let rt: TestRuntime;
 beforeAll(async () => {

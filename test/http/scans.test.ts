@@ -332,24 +332,6 @@ describe('credits and scans', () => {
     expect((await send()).status).toBe(402);
     expect(await balance(access)).toBe(1);
   });
-
-  it('a scanner that is not available yet: 501, nothing charged', async () => {
-    const { access, targetId } = await userWithTarget(20);
-    for (const [scanner_type, scan_config] of [['zap', { scan_mode: 'baseline' }]] as const) {
-      const res = await rt.call('POST', '/api/v1/scans/create/', {
-        token: access,
-        body: { target_id: targetId, scanner_type, scan_config },
-      });
-      expect(res.status).toBe(501);
-      expect(res.body.code).toBe('scanner_not_available');
-    }
-    for (const path of ['/api/v1/sslyze/scan/', '/api/v1/openvas/scan/']) {
-      const res = await rt.call('POST', path, { token: access, body: { target_id: targetId } });
-      expect(res.status).toBe(501);
-    }
-    expect(await balance(access)).toBe(20);
-    expect((await rt.call('GET', '/api/v1/scans/', { token: access })).body.count).toBe(0);
-  });
 });
 
 describe('validation and ownership', () => {
