@@ -6,6 +6,7 @@ import { apiKeysRoutes } from './apiKeys.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { identifyCaller, rejectBadCredentials } from './authenticate.js';
 import { creditsRoutes } from './credits.routes.js';
+import { exportsRoutes } from './exports.routes.js';
 import { findingsRoutes } from './findings.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', scansRoutes(deps, limits));
   api.route('/', targetsRoutes(deps));
   api.route('/', findingsRoutes(deps));
+  api.route('/', exportsRoutes(deps));
   app.route(BASE_PATH, api);
 
   app.notFound((c) => c.json(errorBody(new ApiError(404, 'Not found.', 'not_found')), 404));
