@@ -15,10 +15,11 @@
  * batches of its current attempt (exports refuse such scans, the model still says
  * what it holds).
  */
+import { z } from 'zod';
 import type { RecordedEvent } from '../adapters/ports.js';
-import { ScanEvent, type ScanStatus } from '../domain/scans/scan.events.js';
+import { FindingsReported, ScanEvent, SCAN_EVENT_TYPES, type ScanStatus } from '../domain/scans/scan.events.js';
 import { RISK_LABELS } from '../domain/scans/scoring.js';
-import { RISKS, type Finding, type Risk } from '../domain/shared/finding.js';
+import { Risk as RiskSchema, RISKS, type Finding, type Risk } from '../domain/shared/finding.js';
 import type { TargetType } from '../domain/targets/targetValue.js';
 
 export type RiskCounts = Readonly<Record<Risk, number>>;
@@ -123,18 +124,50 @@ function byRiskOf(recorded: Readonly<Record<string, number>>): RiskCounts {
   return Object.fromEntries(RISKS.map((risk) => [risk, recorded[RISK_LABELS[risk]] ?? recorded[risk] ?? 0])) as RiskCounts;
 }
 
+/**
+ * What the fold reads of a batch: where it is and the risk of each finding. The
+ * findings themselves are checked in full when they are read for the report
+ * (`countedFindings`): reading them twice in full would double the cost of an export.
+ */
+const BatchOutline = z.object({
+  type: z.literal('FindingsReported'),
+  data: z.object({
+    attempt: z.number().int().min(1),
+    batch: z.number().int().min(0),
+    findings: z.array(z.object({ risk: RiskSchema })),
+    scanResult: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(SCAN_EVENT_TYPES);
+
+function malformed(recorded: RecordedEvent, error: z.ZodError): Error {
+  return new Error(`${recorded.streamName}@${recorded.revision}: malformed ${recorded.type}: ${error.message}`);
+}
+
 /** Folds one recorded event (the next revision of the stream). Events of other types are counted, not read. */
 export function evolveReport(state: ReportState, recorded: RecordedEvent): ReportState {
-  const base = { ...state.model, lastRevision: recorded.revision, eventCount: state.model.eventCount + 1 };
-  const known = ScanEvent.safeParse({ type: recorded.type, data: recorded.data });
-  if (!known.success) {
-    if ((ScanEvent.options.map((o) => o.shape.type.value) as string[]).includes(recorded.type)) {
-      throw new Error(`${recorded.streamName}@${recorded.revision}: malformed ${recorded.type}: ${known.error.message}`);
-    }
-    return { ...state, model: base };
+  const model = { ...state.model, lastRevision: recorded.revision, eventCount: state.model.eventCount + 1 };
+  if (!KNOWN_TYPES.has(recorded.type)) return { ...state, model };
+  if (recorded.type === 'FindingsReported') {
+    const outline = BatchOutline.safeParse({ type: recorded.type, data: recorded.data });
+    if (!outline.success) throw malformed(recorded, outline.error);
+    const d = outline.data.data;
+    const batch: FindingBatch = {
+      revision: recorded.revision,
+      attempt: d.attempt,
+      batch: d.batch,
+      count: d.findings.length,
+      byRisk: countsOf(d.findings),
+    };
+    const legacyResults = d.scanResult
+      ? new Map([...state.legacyResults, [recorded.revision, d.scanResult]])
+      : state.legacyResults;
+    return { model, reported: [...state.reported, batch], legacyResults };
   }
+  const known = ScanEvent.safeParse({ type: recorded.type, data: recorded.data });
+  if (!known.success) throw malformed(recorded, known.error);
   const event = known.data;
-  const model = base;
   switch (event.type) {
     case 'ScanRequested': {
       const d = event.data;
@@ -168,20 +201,8 @@ export function evolveReport(state: ReportState, recorded: RecordedEvent): Repor
       };
     case 'ScanProgressed':
       return { ...state, model };
-    case 'FindingsReported': {
-      const d = event.data;
-      const batch: FindingBatch = {
-        revision: recorded.revision,
-        attempt: d.attempt,
-        batch: d.batch,
-        count: d.findings.length,
-        byRisk: countsOf(d.findings),
-      };
-      const legacyResults = d.scanResult
-        ? new Map([...state.legacyResults, [recorded.revision, d.scanResult]])
-        : state.legacyResults;
-      return { model, reported: [...state.reported, batch], legacyResults };
-    }
+    case 'FindingsReported':
+      return { ...state, model }; // read above
     case 'ScanCompleted': {
       const d = event.data;
       return {
@@ -261,6 +282,7 @@ export function foldReport(stream: string, events: readonly RecordedEvent[]): Re
 export function countedFindings(model: ReportModel, recorded: RecordedEvent): Finding[] {
   if (recorded.type !== 'FindingsReported') return [];
   if (!model.batches.some((b) => b.revision === recorded.revision)) return [];
-  const event = ScanEvent.parse({ type: recorded.type, data: recorded.data });
-  return event.type === 'FindingsReported' ? event.data.findings : [];
+  const event = FindingsReported.safeParse({ type: recorded.type, data: recorded.data });
+  if (!event.success) throw malformed(recorded, event.error);
+  return event.data.data.findings;
 }

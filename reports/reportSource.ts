@@ -10,8 +10,8 @@ import type { Finding } from '../domain/shared/finding.js';
 import { eventsDigest } from './reportDigest.js';
 import { countedFindings, evolveReport, initialReportState, reportOf, type ReportModel } from './reportModel.js';
 
-/** Events read at once. */
-export const READ_PAGE = 16;
+/** Events read at once: a batch is at most ~300 KB of JSON, so a page stays around a megabyte. */
+export const READ_PAGE = 4;
 
 /** What a report states it was built from. */
 export interface ReportSource {

@@ -174,3 +174,25 @@ export function sampleFindings(): ScannerFinding[] {
     },
   ];
 }
+
+/** The whole text of a streamed export. */
+export async function textOf(parts: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const part of parts) text += part;
+  return text;
+}
+
+/** Many findings of every risk, the way the echo scanner makes them. */
+export function manyFindings(count: number): ScannerFinding[] {
+  const risks = ['critical', 'high', 'medium', 'low', 'info'] as const;
+  return Array.from({ length: count }, (_, i) => ({
+    name: `Finding ${i}`,
+    risk: risks[i % risks.length]!,
+    description: `Finding number ${i}.`,
+    solution: 'Fix it.',
+    evidence: `evidence ${i}`,
+    location: `example.com:${1 + (i % 65535)}/tcp`,
+    rule_id: `bulk.${i % 7}`,
+    engine: 'bulk',
+  }));
+}
