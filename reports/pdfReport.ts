@@ -73,7 +73,16 @@ export function mostSevere<T extends { readonly risk: Risk }>(limit: number) {
   };
 }
 
-const TEMPLATE_NAMES = ['report', 'styles', 'cover', 'summary', 'findingsTable', 'findingDetails', 'metadata', 'footer'];
+const TEMPLATE_NAMES = [
+  'report',
+  'styles',
+  'cover',
+  'summary',
+  'findingsTable',
+  'findingDetails',
+  'metadata',
+  'footer',
+];
 
 let compiled: { report: Handlebars.TemplateDelegate; footer: Handlebars.TemplateDelegate } | undefined;
 
@@ -239,9 +248,14 @@ export async function pdfView(input: ReportInput, options: PdfOptions = {}) {
   const tableLimit = options.tableLimit ?? PDF_TABLE_LIMIT;
   const detailLimit = options.detailLimit ?? PDF_DETAIL_LIMIT;
   const scannerTitle = options.scannerTitle ?? model.scanner.type;
-  const rows = mostSevere<{ risk: Risk; order: number; name: string; location: string; engine: string; ruleId: string }>(
-    tableLimit,
-  );
+  const rows = mostSevere<{
+    risk: Risk;
+    order: number;
+    name: string;
+    location: string;
+    engine: string;
+    ruleId: string;
+  }>(tableLimit);
   const details = mostSevere<Finding & { order: number }>(detailLimit);
   let order = 0;
   for await (const finding of input.findings()) {

@@ -21,7 +21,8 @@ import { canonicalJson } from './canonicalJson.js';
 
 export const DIGEST_ALGORITHM = 'sha256';
 /** Names the construction above (bumped if it ever changes). */
-export const DIGEST_CANONICALIZATION = 'secably-events-v1: SHA-256 of the RFC 8785 canonical JSON array of {data,id,revision,type}';
+export const DIGEST_CANONICALIZATION =
+  'secably-events-v1: SHA-256 of the RFC 8785 canonical JSON array of {data,id,revision,type}';
 
 export type DigestedEvent = Pick<RecordedEvent, 'id' | 'type' | 'revision' | 'data'>;
 

@@ -121,7 +121,9 @@ function countsOf(findings: readonly Pick<Finding, 'risk'>[]): RiskCounts {
 
 /** ScanCompleted's byRisk ("High": 1, …) by our risk names. */
 function byRiskOf(recorded: Readonly<Record<string, number>>): RiskCounts {
-  return Object.fromEntries(RISKS.map((risk) => [risk, recorded[RISK_LABELS[risk]] ?? recorded[risk] ?? 0])) as RiskCounts;
+  return Object.fromEntries(
+    RISKS.map((risk) => [risk, recorded[RISK_LABELS[risk]] ?? recorded[risk] ?? 0]),
+  ) as RiskCounts;
 }
 
 /**

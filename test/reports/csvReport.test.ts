@@ -24,12 +24,16 @@ function findingOf(row: Record<string, string>): Finding {
   const cve = list('cve', '; ');
   if (cve) finding.cve = cve;
   if (value('cvss_score')) {
-    finding.cvss = { score: Number(value('cvss_score')), ...(value('cvss_vector') ? { vector: value('cvss_vector') } : {}) };
+    finding.cvss = {
+      score: Number(value('cvss_score')),
+      ...(value('cvss_vector') ? { vector: value('cvss_vector') } : {}),
+    };
   }
   const references = list('references', '\n');
   if (references) finding.references = references;
   const sources = list('sources', '\n');
-  if (sources) finding.sources = sources.map((s) => ({ engine: s.split(' ')[0], rule_id: s.split(' ').slice(1).join(' ') }));
+  if (sources)
+    finding.sources = sources.map((s) => ({ engine: s.split(' ')[0], rule_id: s.split(' ').slice(1).join(' ') }));
   finding.fingerprint = value('fingerprint');
   return finding as Finding;
 }
@@ -46,7 +50,15 @@ const tricky: ScannerFinding[] = [
     engine: 'canned',
     references: ["'quoted already", 'https://example.com/a,b'],
   },
-  { name: "'apostrophe first", risk: 'low', description: '\rcarriage return first', solution: '', location: 'x', rule_id: 'r', engine: 'canned' },
+  {
+    name: "'apostrophe first",
+    risk: 'low',
+    description: '\rcarriage return first',
+    solution: '',
+    location: 'x',
+    rule_id: 'r',
+    engine: 'canned',
+  },
 ];
 
 describe('the CSV export', () => {

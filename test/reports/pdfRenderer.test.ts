@@ -22,7 +22,13 @@ const FOOTER = { footerTemplate: '<div style="font-size:8px">page <span class="p
 const open: PdfRenderer[] = [];
 function renderer(options: Partial<Parameters<typeof pdfRenderer>[0]> = {}) {
   const tag = randomUUID();
-  const made = pdfRenderer({ executablePath: CHROMIUM, concurrency: 2, timeoutMs: 60_000, processTag: tag, ...options });
+  const made = pdfRenderer({
+    executablePath: CHROMIUM,
+    concurrency: 2,
+    timeoutMs: 60_000,
+    processTag: tag,
+    ...options,
+  });
   open.push(made);
   return { renderer: made, tag };
 }

@@ -95,7 +95,10 @@ describe('the SARIF export', () => {
   }
 
   it('locates findings by URL, by tcp://host:port, or at the target as artifact', async () => {
-    const { log } = await sarifOf([...EVERY_SCANNER.nmap!.findings, ...EVERY_SCANNER.tls!.findings], ['ip', '127.0.0.1']);
+    const { log } = await sarifOf(
+      [...EVERY_SCANNER.nmap!.findings, ...EVERY_SCANNER.tls!.findings],
+      ['ip', '127.0.0.1'],
+    );
     const run = log.runs[0];
     expect(run.artifacts).toEqual([
       { location: { uri: 'tcp://127.0.0.1' }, roles: ['analysisTarget'], description: { text: expect.any(String) } },
@@ -113,9 +116,9 @@ describe('the SARIF export', () => {
     expect(run.results[2].locations[0].logicalLocations).toEqual([
       { fullyQualifiedName: '127.0.0.1', kind: 'resource' },
     ]);
-    expect(locationUri('https://example.com/a b?q=<x>', { id: '', name: '', value: 'example.com', type: 'hostname' })).toBe(
-      'https://example.com/a%20b?q=%3Cx%3E',
-    );
+    expect(
+      locationUri('https://example.com/a b?q=<x>', { id: '', name: '', value: 'example.com', type: 'hostname' }),
+    ).toBe('https://example.com/a%20b?q=%3Cx%3E');
     expect(locationUri('22/tcp', { id: '', name: '', value: '::1', type: 'ip' })).toBe('tcp://[::1]:22');
     expect(targetUri({ id: '', name: '', value: '10.0.0.0/30', type: 'range' })).toBe('tcp://10.0.0.0/30');
   });
@@ -138,7 +141,11 @@ describe('the SARIF export', () => {
       help: { text: expect.stringContaining('parameterised queries') },
       helpUri: 'https://owasp.org/www-community/attacks/SQL_Injection',
       defaultConfiguration: { level: 'error' },
-      properties: { 'security-severity': '9.8', risk: 'critical', tags: ['security', 'external/cwe/cwe-89', 'engine/zap'] },
+      properties: {
+        'security-severity': '9.8',
+        risk: 'critical',
+        tags: ['security', 'external/cwe/cwe-89', 'engine/zap'],
+      },
     });
     expect(run.results.map((r: any) => r.level)).toEqual(['error', 'warning', 'error', 'note', 'note']);
     const fingerprints = run.results.map((r: any) => r.partialFingerprints[FINGERPRINT_KEY]);

@@ -11,8 +11,7 @@ import type { ErrorObject, Options } from 'ajv';
 
 // CommonJS modules: their `default` is what TypeScript sees; Node hands out module.exports.
 type Loaded<T> = T | { readonly default: T };
-const fromCommonJs = <T>(module: unknown): T =>
-  ((module as { default?: T }).default ?? module) as T;
+const fromCommonJs = <T>(module: unknown): T => ((module as { default?: T }).default ?? module) as T;
 const Ajv04 = fromCommonJs<new (options?: Options) => Ajv2020>(Ajv04Module as Loaded<unknown>);
 const addFormats = fromCommonJs<(ajv: Ajv2020) => Ajv2020>(addFormatsModule as Loaded<unknown>);
 
