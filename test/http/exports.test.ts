@@ -93,7 +93,6 @@ async function raw(method: string, path: string, token: string, body?: unknown):
   return app.request(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, env);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const jsonOf = (res: Response): Promise<any> => res.json();
 
 async function user(runtime = rt) {
