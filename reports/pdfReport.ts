@@ -40,6 +40,14 @@ export const RISK_COLORS: Readonly<Record<Risk, string>> = {
   low: '#e8b923',
   info: '#5a8dc8',
 };
+/** A risk's colour for text on white (the light ones darkened to stay readable). */
+const RISK_TEXT: Readonly<Record<Risk, string>> = {
+  critical: '#8e1b3b',
+  high: '#c0353a',
+  medium: '#cf661a',
+  low: '#9a7400',
+  info: '#3f74b5',
+};
 /** Text on a risk colour. */
 const RISK_INK: Readonly<Record<Risk, string>> = {
   critical: '#ffffff',
@@ -146,7 +154,14 @@ function scoreColor(score: number): string {
 const SHORT_LABELS: Readonly<Record<Risk, string>> = { ...RISK_LABELS, info: 'Info' };
 
 function riskBadge(risk: Risk) {
-  return { risk, label: RISK_LABELS[risk], short: SHORT_LABELS[risk], color: RISK_COLORS[risk], ink: RISK_INK[risk] };
+  return {
+    risk,
+    label: RISK_LABELS[risk],
+    short: SHORT_LABELS[risk],
+    color: RISK_COLORS[risk],
+    ink: RISK_INK[risk],
+    text: RISK_TEXT[risk],
+  };
 }
 
 /** The executive summary's sentences. */
@@ -181,7 +196,7 @@ function chart(input: ReportInput) {
   const max = Math.max(1, ...RISKS.map((risk) => counts[risk]));
   const rowHeight = 34;
   const labelWidth = 104;
-  const barSpace = 330;
+  const barSpace = 470;
   return {
     width: labelWidth + barSpace + 70,
     height: RISKS.length * rowHeight + 8,
