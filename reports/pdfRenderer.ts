@@ -4,8 +4,9 @@
  * system's Chromium, SECABLY_CHROMIUM_PATH), and closed when the service stops.
  *
  * - Bounded: at most `concurrency` renders at once, the rest wait in a FIFO queue of
- *   at most `maxQueue` (beyond it: PdfBusyError, a 503 with Retry-After); each render
- *   gets `timeoutMs` (PdfTimeoutError, its page closed).
+ *   at most `maxQueue`, each for at most `timeoutMs` (beyond either: PdfBusyError, a
+ *   503 with Retry-After); each render gets `timeoutMs` (PdfTimeoutError, its page
+ *   closed). A request thus waits at most twice the timeout.
  * - Isolated: every render has its own browser context with JavaScript off, offline,
  *   and every request the page would make (images, fonts, styles, frames) aborted:
  *   a report is self-contained HTML and never touches the network.
@@ -33,7 +34,7 @@ export interface PdfRendererOptions {
   readonly executablePath: string;
   readonly concurrency: number;
   readonly timeoutMs: number;
-  /** Renders that may wait for a slot (default: 25 per slot). */
+  /** Renders that may wait for a slot (default: 10 per slot); each waits at most `timeoutMs`. */
   readonly maxQueue?: number;
   readonly logger?: Logger;
   /** An extra switch on the browser's command line that names this renderer's process (tests count it). */
@@ -41,8 +42,10 @@ export interface PdfRendererOptions {
 }
 
 export interface PdfPageOptions {
-  /** HTML of the footer band of every page but the first (Chromium fills .pageNumber and .totalPages). */
+  /** HTML of the footer band of every page (Chromium fills .pageNumber and .totalPages). */
   readonly footerTemplate: string;
+  /** A tagged (accessible) PDF (default true); tagging makes long documents much larger and slower. */
+  readonly tagged?: boolean;
 }
 
 export interface PdfRendererStats {
@@ -81,7 +84,7 @@ export class PdfTimeoutError extends SecablyError {
   }
 }
 
-/** A FIFO semaphore. */
+/** A FIFO semaphore whose waiters give up after a while. */
 function slots(size: number) {
   let free = size;
   const waiting: (() => void)[] = [];
@@ -92,12 +95,24 @@ function slots(size: number) {
     get queued() {
       return waiting.length;
     },
-    async acquire(): Promise<void> {
+    /** Resolves with true once a slot is taken, or false after `waitMs` in the queue. */
+    async acquire(waitMs: number): Promise<boolean> {
       if (free > 0) {
         free -= 1;
-        return;
+        return true;
       }
-      await new Promise<void>((resolve) => waiting.push(resolve));
+      return new Promise<boolean>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          const at = waiting.indexOf(wake);
+          if (at >= 0) waiting.splice(at, 1);
+          resolve(false);
+        }, waitMs);
+        waiting.push(wake);
+      });
     },
     release(): void {
       const next = waiting.shift();
@@ -109,7 +124,7 @@ function slots(size: number) {
 
 export function pdfRenderer(options: PdfRendererOptions): PdfRenderer {
   const { logger } = options;
-  const maxQueue = options.maxQueue ?? options.concurrency * 25;
+  const maxQueue = options.maxQueue ?? options.concurrency * 10;
   const gate = slots(options.concurrency);
   let browser: Promise<Browser> | undefined;
   let current: Browser | undefined;
@@ -181,7 +196,7 @@ export function pdfRenderer(options: PdfRendererOptions): PdfRenderer {
         displayHeaderFooter: true,
         headerTemplate: '<span></span>',
         footerTemplate: page.footerTemplate,
-        tagged: true,
+        tagged: page.tagged ?? true,
         outline: true,
       });
     })();
@@ -202,10 +217,10 @@ export function pdfRenderer(options: PdfRendererOptions): PdfRenderer {
   return {
     async render(html, page) {
       if (closed) throw new PdfUnavailableError('the PDF renderer is closed');
-      if (gate.running >= options.concurrency && gate.queued >= maxQueue) {
-        throw new PdfBusyError(Math.max(1, Math.ceil(options.timeoutMs / 1000)));
-      }
-      await gate.acquire();
+      const retryAfter = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+      if (gate.running >= options.concurrency && gate.queued >= maxQueue) throw new PdfBusyError(retryAfter);
+      // A render waits in the queue at most as long as one render may take.
+      if (!(await gate.acquire(options.timeoutMs))) throw new PdfBusyError(retryAfter);
       try {
         try {
           return await renderOnce(html, page);
