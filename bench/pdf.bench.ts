@@ -17,7 +17,7 @@
  *
  * Settings (`--<name>=value`):
  *   sizes       findings per report, comma-separated (5,1000): 5 is a typical small scan
- *               (7 pages), 1,000 fills the table to its limit with 100 detail sections (~50 pages)
+ *               (7 pages), 1,000 fills the table to its limit with 100 detail sections (81 pages)
  *   rounds      renders (1 at once) and waves (5 at once) per size (10)
  *   warmup      renders first discarded per size (2)
  *   slots       the renderer's concurrency, SECABLY_PDF_CONCURRENCY (2, the default)
