@@ -1,7 +1,8 @@
 /**
  * The SARIF 2.1.0 export (OASIS Static Analysis Results Interchange Format), for
- * GitHub code scanning, DefectDojo and other tools. One run; one result per finding,
- * for every scanner alike:
+ * DefectDojo, SARIF viewers and SIEMs (GitHub code scanning accepts only repository
+ * paths as locations: docs/reports.md). One run; one result per finding, for every
+ * scanner alike:
  *
  * - `ruleId` is the finding's `rule_id`; the run's rules (tool.driver.rules) carry the
  *   name, description and help (the solution) of the first finding of each rule, its
