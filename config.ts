@@ -81,6 +81,12 @@ const BaseConfigSchema = z.object({
   SECABLY_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Scans of one scanner run at once by the embedded worker. */
   SECABLY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** The Chromium that renders PDF reports (Debian: apt-get install chromium); never downloaded. */
+  SECABLY_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** PDF reports rendered at once (more wait in a queue). */
+  SECABLY_PDF_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Longest render of one PDF report (ms). */
+  SECABLY_PDF_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   // ---- distributed mode (processes/api.ts, projector.ts, dispatcher.ts, worker.ts)
   /** EventStoreDB / KurrentDB connection string, e.g. esdb://eventstore:2113?tls=false */
   EVENTSTORE_URL: z.string().min(1).optional(),

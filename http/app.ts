@@ -6,6 +6,7 @@ import { apiKeysRoutes } from './apiKeys.routes.js';
 import { authRoutes } from './auth.routes.js';
 import { identifyCaller, rejectBadCredentials } from './authenticate.js';
 import { creditsRoutes } from './credits.routes.js';
+import { exportsRoutes } from './exports.routes.js';
 import { findingsRoutes } from './findings.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', targetsRoutes(deps));
   api.route('/', findingsRoutes(deps));
   api.route('/', nucleiTemplatesRoutes(deps));
+  api.route('/', exportsRoutes(deps));
   app.route(BASE_PATH, api);
 
   const methodsOf = allowedMethods(app.routes);

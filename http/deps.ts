@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CounterStore } from '../adapters/ports.js';
 import type { CommandDeps } from '../commands/deps.js';
 import type { ProfileDocument } from '../projections/profiles.projection.js';
+import type { PdfRenderer } from '../reports/pdfRenderer.js';
 
 export interface HttpConfig {
   /** Enables the operator API when set. */
@@ -18,6 +19,8 @@ export interface AppDeps extends CommandDeps {
   readonly logger: Logger;
   /** Whether the service is ready (read models caught up at start). */
   readonly ready?: () => boolean;
+  /** Renders PDF reports (its browser starts on the first one; closed when the service stops). */
+  readonly pdfRenderer: PdfRenderer;
 }
 
 export interface AuthenticatedUser {

@@ -38,7 +38,7 @@ runProcess('api', async (config, logger, exit) => {
         server.close(() => resolve());
         (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
-      await Promise.all([counters.close(), readModels.close(), store.close()]);
+      await Promise.all([deps.pdfRenderer.close(), counters.close(), readModels.close(), store.close()]);
     },
   };
 });

@@ -9,6 +9,7 @@ import type { AppDeps } from '../http/deps.js';
 import type { Logger } from 'pino';
 import type { WatchdogOptions } from '../pipeline/watchdog.js';
 import { SCANNERS, type ScannerRegistry } from '../scanners/registry.js';
+import { pdfRenderer } from '../reports/pdfRenderer.js';
 
 /** What tests (and only tests) swap in. */
 export interface Overrides {
@@ -57,6 +58,12 @@ export function appDeps(input: {
     },
     logger: input.logger,
     ready: input.ready,
+    pdfRenderer: pdfRenderer({
+      executablePath: config.SECABLY_CHROMIUM_PATH,
+      concurrency: config.SECABLY_PDF_CONCURRENCY,
+      timeoutMs: config.SECABLY_PDF_TIMEOUT_MS,
+      logger: input.logger,
+    }),
   };
 }
 

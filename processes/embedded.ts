@@ -116,6 +116,7 @@ export async function startEmbedded(config: Config, logger: Logger, overrides: O
     async stop() {
       ready = false;
       await worker.stop();
+      await deps.pdfRenderer.close();
       await pipeline.stop();
       await bus.close();
       await projector.stop();
