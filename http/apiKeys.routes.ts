@@ -9,7 +9,9 @@ import { notFound } from './errors.js';
 import { jsonBody, pathId } from './validation.js';
 import { personName } from './validators.js';
 
-const CreateKeyBody = z.object({ name: personName.pipe(z.string().max(100, 'At most 100 characters.')) }).strict();
+export const CreateKeyBody = z
+  .object({ name: personName.pipe(z.string().max(100, 'At most 100 characters.')) })
+  .strict();
 
 const keyView = (doc: ApiKeyDocument) => ({
   id: doc._id,

@@ -8,6 +8,7 @@ import { identifyCaller, rejectBadCredentials } from './authenticate.js';
 import { creditsRoutes } from './credits.routes.js';
 import { findingsRoutes } from './findings.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
+import { docsRoutes } from './docs.routes.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
 import { plansRoutes } from './plans.routes.js';
 import { profileRoutes } from './profile.routes.js';
@@ -60,6 +61,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/healthz', (c) =>
     deps.ready && !deps.ready() ? c.json({ status: 'starting' }, 503) : c.json({ status: 'ok' }),
   );
+
+  app.route('/', docsRoutes(deps, BASE_PATH)); // public: before the auth middleware and the rate limits
 
   const api = new Hono<AppEnv>({ strict: false });
   // Reading the body stream would make the Node adapter build a full Request for every

@@ -10,7 +10,7 @@ import type { AppDeps, AppEnv } from './deps.js';
 import { jsonBody } from './validation.js';
 import { email, password, personName } from './validators.js';
 
-const RegisterBody = z
+export const RegisterBody = z
   .object({
     email,
     first_name: personName,
@@ -32,14 +32,16 @@ const RegisterBody = z
     }
   });
 
-const LoginBody = z.object({
+export const LoginBody = z.object({
   email: z.string({ error: 'An email address is required.' }).trim().min(1).max(254),
   password: z.string({ error: 'A password is required.' }).min(1).max(1024),
 });
 
-const RefreshBody = z.object({ refresh: z.string({ error: 'The refresh token is required.' }).min(1).max(4096) });
+export const RefreshBody = z.object({
+  refresh: z.string({ error: 'The refresh token is required.' }).min(1).max(4096),
+});
 
-const ChangePasswordBody = z
+export const ChangePasswordBody = z
   .object({
     old_password: z.string({ error: 'The current password is required.' }).min(1).max(1024),
     new_password: password,

@@ -7,7 +7,7 @@ import { requireUser } from './authenticate.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { queryParams } from './validation.js';
 
-const HistoryQuery = z
+export const HistoryQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     offset: z.coerce.number().int().min(0).default(0),
