@@ -404,7 +404,9 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
       },
       headers: {
         'X-RateLimit-Limit': {
-          description: 'The limit closest to running out (requests in its window). Every API response carries it.',
+          description:
+            'The limit closest to running out (requests in its window). On every answer of the API behind the rate ' +
+            'limits: all but the operator API, /healthz and this document (and a 413, refused before them).',
           schema: { type: 'integer', minimum: 1 },
         },
         'X-RateLimit-Remaining': {
