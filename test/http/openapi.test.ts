@@ -356,7 +356,7 @@ describe.skipIf(needsEmbedded)("the document's request schemas are the routes' o
       expect(bad.status, path).toBe(400);
       const params = (doc.paths[path].get.parameters as Json[]).filter((p) => p.in === 'query');
       const query = new URLSearchParams(
-        params.map((p) => [p.name, String(p.schema.enum?.[0] ?? (p.schema.type === 'string' ? '1' : 1))]),
+        params.map((p): [string, string] => [p.name as string, String(p.schema.enum?.[0] ?? 1)]),
       );
       if (query.has('target_id')) query.set('target_id', '3f1d2c4b-5a69-4e87-b0c1-d2e3f4a5b6c7');
       const good = await rt.call('GET', `/api/v1${path}?${query}`, { token: access });
