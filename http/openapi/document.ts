@@ -230,7 +230,8 @@ const SECURITY = {
 
 function introduction(limits: Readonly<Record<keyof typeof HOURLY_LIMITS, number>>): string {
   return [
-    'Security scanning as a REST API: add targets, start scans, read findings with risk levels and a security score.',
+    'Add targets (IPs, hostnames, URLs, CIDR ranges), start scans with any scanner, read findings with risk ' +
+      'levels and a security score, and follow each finding across scans. Interactive docs: /docs.',
     '',
     '**Authentication.** `Authorization: Bearer <token>` with an access token from `POST /auth/login/` ' +
       '(JWT, 15 minutes; `POST /auth/refresh/` renews it) or an API key from `POST /api-keys/` ' +
@@ -375,7 +376,6 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
 
   return {
     openapi: OPENAPI_VERSION,
-    jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     info: {
       title: 'SecAbly API',
       version: '1.0.0',
