@@ -391,15 +391,15 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
       schemas: components,
       responses: errorResponses,
       parameters: {
+        // No example: the interactive docs would fill it in and send the same key with every try.
         IdempotencyKey: {
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
           description:
             'Makes a retry safe: the same key with the same body answers the same scan (never a second charge); ' +
-            'with another body it is a 409. 1-255 visible ASCII characters.',
+            'with another body it is a 409. 1-255 visible ASCII characters, e.g. a UUID per intended scan.',
           schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
-          example: 'b6f2c1e0-nightly-2025-03-02',
         },
       },
       headers: {
