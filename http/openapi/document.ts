@@ -263,7 +263,11 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
 
   const configSchemas: Record<string, JsonSchema> = {};
   for (const plugin of scanners.plugins) {
-    const schema = { ...convert(plugin.configSchema, 'input'), description: `scan_config of ${plugin.title}.` };
+    const schema = {
+      title: scanConfigName(plugin.type),
+      ...convert(plugin.configSchema, 'input'),
+      description: `scan_config of ${plugin.title} (scanner_type ${plugin.type}).`,
+    };
     add(scanConfigName(plugin.type), schema);
     configSchemas[plugin.type] = schema;
   }

@@ -127,14 +127,15 @@ const capitalized = (type: string) =>
 export const scanConfigName = (type: string) => `${capitalized(type)}ScanConfig`;
 const scanConfigRef = (type: string) => ({ $ref: `#/components/schemas/${scanConfigName(type)}` });
 
+/** target_id or website_id (its older name), exactly one: both present match both branches, which oneOf refuses. */
 const ONE_TARGET = {
   oneOf: [
-    { required: ['target_id'], not: { required: ['website_id'] } },
-    { required: ['website_id'], not: { required: ['target_id'] } },
+    { title: 'by target_id', type: 'object', required: ['target_id'] },
+    { title: 'by website_id', type: 'object', required: ['website_id'] },
   ],
 };
 
-/** A body whose scan_config depends on scanner_type: each scanner's schema, chosen by scanner_type. */
+/** A body whose scan_config depends on scanner_type: one of the scanners' schemas. */
 function scanConfigByType(scanners: ScannerRegistry, needsTarget: boolean) {
   return (schema: JsonSchema): JsonSchema => {
     const properties = schema.properties as Record<string, JsonSchema>;
@@ -144,18 +145,12 @@ function scanConfigByType(scanners: ScannerRegistry, needsTarget: boolean) {
         ...properties,
         scan_config: {
           description:
-            "The chosen scanner's settings (each scanner's schema: components.schemas.<Scanner>ScanConfig); " +
-            'absent: its defaults.',
+            "The settings of the scanner scanner_type names (its <Scanner>ScanConfig: see that scanner's " +
+            'start endpoint); absent: its defaults.',
           anyOf: scanners.types.map(scanConfigRef),
         },
       },
-      allOf: [
-        ...(needsTarget ? [ONE_TARGET] : []),
-        ...scanners.types.map((type) => ({
-          if: { properties: { scanner_type: { const: type } }, required: ['scanner_type'] },
-          then: { properties: { scan_config: scanConfigRef(type) } },
-        })),
-      ],
+      ...(needsTarget ? ONE_TARGET : {}),
     };
   };
 }
