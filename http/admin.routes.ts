@@ -10,8 +10,10 @@ import type { AppDeps, AppEnv } from './deps.js';
 import { notFound } from './errors.js';
 import { jsonBody, pathId } from './validation.js';
 
-const PlanBody = z.object({ plan: z.enum(PLAN_IDS, { error: `plan must be one of ${PLAN_IDS.join(', ')}` }) }).strict();
-const CreditsBody = z
+export const PlanBody = z
+  .object({ plan: z.enum(PLAN_IDS, { error: `plan must be one of ${PLAN_IDS.join(', ')}` }) })
+  .strict();
+export const CreditsBody = z
   .object({
     credits: z.number().int('credits must be a whole number').min(1).max(1_000_000),
     reason: z.string().trim().min(1, 'Give a reason (e.g. an invoice id).').max(500),

@@ -9,7 +9,7 @@ import { noStore, notFound } from './errors.js';
 import { jsonBody, pathId } from './validation.js';
 import { displayName } from './validators.js';
 
-const CreateKeyBody = z.object({ name: displayName(100) }).strict();
+export const CreateKeyBody = z.object({ name: displayName(100) }).strict();
 
 const keyView = (doc: ApiKeyDocument) => ({
   id: doc._id,

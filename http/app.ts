@@ -9,6 +9,7 @@ import { creditsRoutes } from './credits.routes.js';
 import { exportsRoutes } from './exports.routes.js';
 import { findingsRoutes } from './findings.routes.js';
 import type { AppDeps, AppEnv } from './deps.js';
+import { docsRoutes } from './docs.routes.js';
 import { ApiError, errorBody, sendError, toApiError } from './errors.js';
 import { nucleiTemplatesRoutes } from './nucleiTemplates.routes.js';
 import { allowedMethods } from './methodNotAllowed.js';
@@ -65,6 +66,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/healthz', (c) =>
     deps.ready && !deps.ready() ? c.json({ status: 'starting' }, 503) : c.json({ status: 'ok' }),
   );
+
+  app.route('/', docsRoutes(deps, BASE_PATH)); // public: before the auth middleware and the rate limits
 
   const api = new Hono<AppEnv>({ strict: false });
   // Reading the body stream would make the Node adapter build a full Request for every

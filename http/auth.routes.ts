@@ -14,7 +14,7 @@ import { passwordWeakness } from './passwordStrength.js';
 import { jsonBody } from './validation.js';
 import { email, password, personName } from './validators.js';
 
-const RegisterBody = z
+export const RegisterBody = z
   .object({
     email,
     first_name: personName,
@@ -39,14 +39,16 @@ const RegisterBody = z
     if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
   });
 
-const LoginBody = z.object({
+export const LoginBody = z.object({
   email: z.string({ error: 'An email address is required.' }).trim().min(1).max(254),
   password: z.string({ error: 'A password is required.' }).min(1).max(1024),
 });
 
-const RefreshBody = z.object({ refresh: z.string({ error: 'The refresh token is required.' }).min(1).max(4096) });
+export const RefreshBody = z.object({
+  refresh: z.string({ error: 'The refresh token is required.' }).min(1).max(4096),
+});
 
-const ChangePasswordBody = z
+export const ChangePasswordBody = z
   .object({
     old_password: z.string({ error: 'The current password is required.' }).min(1).max(1024),
     new_password: password,

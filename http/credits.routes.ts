@@ -13,7 +13,7 @@ import { queryParams } from './validation.js';
 const MAX_LIMIT = 500;
 
 /** `limit`/`offset`, or `page`/`page_size` (as on /scans/), not both. */
-const HistoryQuery = z
+export const HistoryQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
     offset: z.coerce.number().int().min(0).optional(),

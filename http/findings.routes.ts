@@ -24,7 +24,7 @@ const ORDERINGS = {
 /** Lists this many findings at most in a diff (the counts are always whole). */
 export const DIFF_LIST_CAP = 1_000;
 
-function findingsQuery(scannerTypes: readonly string[], withTarget: boolean) {
+export function findingsQuery(scannerTypes: readonly string[], withTarget: boolean) {
   return z
     .object({
       status: z.enum(FINDING_STATUSES).optional(),
@@ -40,6 +40,9 @@ function findingsQuery(scannerTypes: readonly string[], withTarget: boolean) {
     })
     .strict();
 }
+
+export const ScanFindingsQuery = z.object({ risk: z.enum(RISKS).optional(), ...pageParams }).strict();
+export const DiffQuery = z.object({ against: z.string().uuid('must be a scan id (UUID)') }).strict();
 
 /** A finding across scans, as GET /findings/ lists it. */
 export function trackedFindingView(doc: FindingDocument) {
@@ -74,8 +77,6 @@ export function findingsRoutes(deps: AppDeps) {
   const targets = deps.readModels.collection<TargetDocument>('targets');
   const AllQuery = findingsQuery(deps.scanners.types, true);
   const TargetQuery = findingsQuery(deps.scanners.types, false);
-  const ScanFindingsQuery = z.object({ risk: z.enum(RISKS).optional(), ...pageParams }).strict();
-  const DiffQuery = z.object({ against: z.string().uuid('must be a scan id (UUID)') }).strict();
 
   async function ownedScan(c: Context<AppEnv>, userId: string, id: string): Promise<ScanDocument> {
     const scan = await scans.get(id);

@@ -3,10 +3,9 @@ import { PLAN_IDS, PLANS } from '../domain/accounts/plans.js';
 import type { ScannerRegistry } from '../scanners/registry.js';
 import type { AppEnv } from './deps.js';
 
-/** Public: the plan table and scan prices ("Try it now" works without credentials). */
-export function plansRoutes(scanners: ScannerRegistry) {
-  const app = new Hono<AppEnv>();
-  const body = {
+/** The plan table and scan prices (also the example of the OpenAPI document). */
+export function plansBody(scanners: ScannerRegistry) {
+  return {
     plans: PLAN_IDS.map((id) => {
       const plan = PLANS[id];
       return {
@@ -25,7 +24,12 @@ export function plansRoutes(scanners: ScannerRegistry) {
         'Monthly credits reset at the start of each calendar month (UTC); purchased credits never expire and are spent after monthly ones.',
     },
   };
-  const json = JSON.stringify(body);
+}
+
+/** Public: the plan table and scan prices ("Try it now" works without credentials). */
+export function plansRoutes(scanners: ScannerRegistry) {
+  const app = new Hono<AppEnv>();
+  const json = JSON.stringify(plansBody(scanners));
   app.get('/plans', (c) => c.body(json, 200, { 'Content-Type': 'application/json' }));
   return app;
 }

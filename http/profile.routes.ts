@@ -12,7 +12,7 @@ import { jsonBody } from './validation.js';
 import { personName } from './validators.js';
 import { quotaKey } from './rateLimits.js';
 
-const ProfilePatch = z
+export const ProfilePatch = z
   .object({ first_name: personName.optional(), last_name: personName.optional() })
   .strict()
   .refine((b) => b.first_name !== undefined || b.last_name !== undefined, {

@@ -16,7 +16,7 @@ import { jsonBody, pathId, queryParams } from './validation.js';
 const uuid = z.string().uuid('must be a target id (UUID)');
 
 /** The request schemas that depend on which scanners exist. */
-function scanSchemas(scanners: ScannerRegistry) {
+export function scanSchemas(scanners: ScannerRegistry) {
   const types = scanners.types as [string, ...string[]];
   const scannerType = z.enum(types, { error: `scanner_type must be one of ${types.join(', ')}` });
   const CreateScanBody = z
@@ -50,7 +50,7 @@ function scanSchemas(scanners: ScannerRegistry) {
 }
 
 /** Scanner endpoints take the target and either `scan_config` or the config fields at the top level. */
-const ScannerScanBody = z
+export const ScannerScanBody = z
   .object({
     target_id: uuid.optional(),
     website_id: uuid.optional(),

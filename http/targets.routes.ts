@@ -35,7 +35,7 @@ const targetType = z.enum(targetTypeSchema.options, {
   error: `target_type must be one of ${targetTypeSchema.options.join(', ')}.`,
 });
 
-const NewTargetBody = z
+export const NewTargetBody = z
   .object({
     name: targetName,
     target_value: targetValue,
@@ -49,7 +49,7 @@ const NewTargetBody = z
  * `url` is a URL target (target_type url); `target_value` (with an optional
  * target_type) is accepted too, exactly as on /targets/. One of the two.
  */
-const NewWebsiteBody = z
+export const NewWebsiteBody = z
   .object({
     name: targetName,
     url: targetValue.optional(),
@@ -77,7 +77,7 @@ const immutable = z
   .refine(() => false, IMMUTABLE)
   .optional();
 
-const TargetPatch = z
+export const TargetPatch = z
   .object({
     name: targetName.optional(),
     description: description.optional(),
@@ -103,7 +103,7 @@ const positiveInt = (max: number | undefined, message: string) =>
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-const ListQuery = z
+export const ListQuery = z
   .object({
     page: positiveInt(undefined, 'A page number from 1.').default(1),
     page_size: positiveInt(MAX_PAGE_SIZE, `A page size from 1 to ${MAX_PAGE_SIZE}.`).default(DEFAULT_PAGE_SIZE),
