@@ -12,8 +12,9 @@ RUN node --input-type=module -e "const { SCANNERS } = await import('./dist/scann
 
 FROM node:20-bookworm-slim
 COPY --from=build /app/debian-packages.txt /tmp/debian-packages.txt
-# util-linux: setpriv, so scanner tools die with their worker.
+# util-linux: setpriv, so scanner tools die with their worker; chromium and fonts: PDF reports (api).
 RUN apt-get update && apt-get install -y --no-install-recommends $(cat /tmp/debian-packages.txt) util-linux ca-certificates \
+  chromium fonts-liberation \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
