@@ -40,9 +40,9 @@ const FORMAT_TYPES: Readonly<Record<ExportFormat, { contentType: string; extensi
 };
 
 const format = z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` });
-const ExportBody = z.object({ format }).strict();
-const ExportQuery = z.object({ format }).strict();
-const VerifyQuery = z.object({ digest: z.string().max(200) }).strict();
+export const ExportBody = z.object({ format }).strict();
+export const ExportQuery = z.object({ format }).strict();
+export const VerifyQuery = z.object({ digest: z.string().max(200) }).strict();
 
 /** "example.com", "https://example.com/app" → "example.com-app": letters, digits, dots and dashes. */
 function slug(text: string, max = 60): string {

@@ -13,7 +13,7 @@ import { jsonBody, pathId } from './validation.js';
 /** Content types of a YAML body (the template itself, not wrapped in JSON). */
 const YAML_TYPES = /^(application\/(x-)?yaml|text\/(x-)?yaml)\b/i;
 
-const UploadBody = z
+export const UploadBody = z
   .object({ template: z.string({ error: 'The template YAML, as a string.' }).min(1, 'This field may not be blank.') })
   .strict();
 

@@ -7,10 +7,20 @@
  */
 import { z } from 'zod';
 import type { ScannerRegistry } from '../../scanners/registry.js';
+import { FREE_ATTEMPTS } from '../loginThrottle.js';
 import { HOURLY_LIMITS } from '../rateLimits.js';
-import { operations, scanConfigName, TAG_DESCRIPTIONS, type JsonSchema, type Operation } from './operations.js';
+import {
+  operations,
+  scanConfigName,
+  TAG_DESCRIPTIONS,
+  type JsonSchema,
+  type MediaContent,
+  type Operation,
+  type OperationResponse,
+} from './operations.js';
 import { docRegistry } from './registry.js';
 import * as responses from './responses.js';
+import { SCAN_REPORT_JSON_SCHEMA } from './scanReportSchema.js';
 
 export const OPENAPI_VERSION = '3.1.0';
 
@@ -99,17 +109,36 @@ function withFieldDescriptions(
   return { ...schema, properties };
 }
 
+/**
+ * The JSON export's published schema as `components.schemas.ScanReport`: its own `$defs` stay inside it
+ * (`#/$defs/x` → `#/components/schemas/ScanReport/$defs/x`); `$id` and `$schema` go (an `$id` would
+ * change the base of every reference in it).
+ */
+export function scanReportComponent(): JsonSchema {
+  const { $schema: _dialect, $id: _id, ...schema } = SCAN_REPORT_JSON_SCHEMA;
+  return JSON.parse(
+    JSON.stringify(schema).replaceAll('"#/$defs/', '"#/components/schemas/ScanReport/$defs/'),
+  ) as JsonSchema;
+}
+
 interface ErrorResponse {
   readonly name: string;
   readonly description: string;
   readonly schema: z.ZodType;
   readonly example: unknown;
+  /** Answered before the rate limits (always or at times), so their headers are not promised. */
+  readonly beforeRateLimits?: boolean;
+  /** More headers: `components.headers` names. */
+  readonly headers?: readonly string[];
 }
 
 const ERRORS: Readonly<Record<number, ErrorResponse>> = {
   400: {
     name: 'BadRequest',
-    description: 'Invalid input: `details.fields` names each field in error.',
+    description:
+      'Invalid input: `validation_error` with `details.fields` naming each field in error (a password that is ' +
+      'too easy to guess says why); `json_too_deep` (objects and arrays nested more than 32 levels, ' +
+      '`details.max_depth`); `malformed_json` (not JSON, or not UTF-8).',
     schema: responses.ValidationErrorBody,
     example: {
       error: 'Invalid input.',
@@ -141,7 +170,7 @@ const ERRORS: Readonly<Record<number, ErrorResponse>> = {
   },
   403: {
     name: 'Forbidden',
-    description: 'A limit of your plan (targets, API keys), or the operator API is disabled.',
+    description: 'A limit of your plan (targets, API keys, templates), or something an API key may not do.',
     schema: responses.ErrorBody,
     example: {
       error: 'Your Free plan allows 5 targets; delete one or upgrade your plan.',
@@ -163,9 +192,10 @@ const ERRORS: Readonly<Record<number, ErrorResponse>> = {
   },
   413: {
     name: 'PayloadTooLarge',
-    description: 'The body is larger than 64 KiB.',
+    description: 'The body is larger than 64 KiB (refused before the rate limits: no X-RateLimit-* headers).',
     schema: responses.ErrorBody,
     example: { error: 'Request body is too large.', code: 'payload_too_large' },
+    beforeRateLimits: true,
   },
   415: {
     name: 'UnsupportedMediaType',
@@ -178,13 +208,17 @@ const ERRORS: Readonly<Record<number, ErrorResponse>> = {
   },
   429: {
     name: 'TooManyRequests',
-    description: 'A rate limit or the monthly request quota is used up: retry after `Retry-After` seconds.',
+    description:
+      'A rate limit or the monthly request quota is used up, or (login) this account must wait after failed ' +
+      'logins, or (operator API) this address has failed to authenticate too often: retry after `Retry-After` ' +
+      'seconds.',
     schema: responses.RateLimitedBody,
     example: {
       error: 'Too many requests; slow down and retry later.',
       code: 'rate_limited',
       details: { tier: 'general', limit: 100, retry_after: 1800 },
     },
+    headers: ['Retry-After'],
   },
   501: {
     name: 'NotImplemented',
@@ -198,28 +232,71 @@ const ERRORS: Readonly<Record<number, ErrorResponse>> = {
   },
 };
 
+/** The operator API answers 403 before it counts anything when it is off. */
+const OPERATOR_DISABLED: ErrorResponse = {
+  name: 'OperatorApiDisabled',
+  description: 'The operator API is disabled: SECABLY_ADMIN_TOKEN is not set on this service.',
+  schema: responses.ErrorBody,
+  example: { error: 'The operator API is disabled (SECABLY_ADMIN_TOKEN is not set).', code: 'admin_disabled' },
+  beforeRateLimits: true,
+};
+
+/** Answers of no operation in particular: documented once, in `components.responses`. */
+const GENERAL_ERRORS: readonly ErrorResponse[] = [
+  {
+    name: 'MethodNotAllowed',
+    description:
+      'A 405: the path exists but does not take this method; `Allow` (and `details.allowed`) lists the ones it takes.',
+    schema: responses.ErrorBody,
+    example: {
+      error: 'Method PUT is not allowed here.',
+      code: 'method_not_allowed',
+      details: { allowed: ['GET', 'HEAD', 'POST'] },
+    },
+    beforeRateLimits: true, // under /api/v1 it has passed them; a 405 of /healthz has not
+    headers: ['Allow'],
+  },
+  {
+    name: 'ServiceUnavailable',
+    description: 'A 503: a backing service (event store, read models) is unavailable; retry later.',
+    schema: responses.ErrorBody,
+    example: { error: 'A backing service is unavailable; retry later.', code: 'service_unavailable' },
+    beforeRateLimits: true, // the counters themselves may be what is unavailable
+  },
+];
+
 const RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
 
 const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 
-function responseHeaders(rateLimited: boolean, retryAfter = false) {
+function responseHeaders(rateLimited: boolean, more: OperationResponse['headers'] = {}) {
   return Object.fromEntries([
     ...(rateLimited ? RATE_LIMIT_HEADERS.map((name) => [name, headerRef(name)]) : []),
-    ...(retryAfter ? [['Retry-After', headerRef('Retry-After')]] : []),
+    ...Object.entries(more).map(([name, header]) => [name, header === true ? headerRef(name) : header]),
     ['X-Request-Id', headerRef('X-Request-Id')],
   ]);
 }
 
-/** The error statuses an operation has by its kind, and its own. */
-function errorStatuses(op: Operation, rateLimited: boolean): number[] {
+const errorHeaders = (error: ErrorResponse) =>
+  responseHeaders(!error.beforeRateLimits, Object.fromEntries((error.headers ?? []).map((name) => [name, true])));
+
+/** The error answers an operation has by its kind, and its own. */
+function errorResponses(op: Operation, rateLimited: boolean): [number, ErrorResponse][] {
   const statuses = new Set<number>(op.errors ?? []);
+  // Behind the rate limits, a bad token is a 401 even where none is needed.
   if (rateLimited) statuses.add(429).add(401);
   if (op.auth !== 'public') statuses.add(401);
   if (op.auth === 'admin') statuses.add(403);
   if (op.body) statuses.add(400).add(413).add(415);
   if (op.query) statuses.add(400);
   if (op.pathId) statuses.add(404);
-  return [...statuses].sort((a, b) => a - b);
+  return [...statuses]
+    .sort((a, b) => a - b)
+    .map((status) => {
+      const error = op.auth === 'admin' && status === 403 ? OPERATOR_DISABLED : ERRORS[status];
+      if (!error) throw new Error(`${op.method.toUpperCase()} ${op.path}: no error response is defined for ${status}`);
+      return [status, error];
+    });
 }
 
 const SECURITY = {
@@ -237,13 +314,21 @@ function introduction(limits: Readonly<Record<keyof typeof HOURLY_LIMITS, number
       '(JWT, 15 minutes; `POST /auth/refresh/` renews it) or an API key from `POST /api-keys/` ' +
       '(`Bearer sk_…`). The operator API takes the admin token the same way.',
     '',
+    '**API keys** act for you everywhere but two places that need your password session: changing the password ' +
+      'and creating API keys (403 `session_required`). Changing the password revokes every API key.',
+    '',
     '**Errors** are JSON: `{"error": "...", "code": "...", "details": {...}}` with the status that fits: 400 ' +
-      '(with `details.fields`), 401, 402 (not enough credits: the figures at the top level), 403 (a plan limit), ' +
-      '404 (also for what is not yours), 409, 413, 415, 429, 501.',
+      '(with `details.fields`; `json_too_deep` past 32 levels of nesting), 401, 402 (not enough credits: the ' +
+      'figures at the top level), 403 (a plan limit, or an API key where a password session is needed), 404 (also ' +
+      'for what is not yours), 405 (a known path with another method: `Allow` lists the methods), 409, 413, 415, ' +
+      '429, 501, 503 (retry later).',
     '',
     `**Rate limits** per hour: ${limits.anonymous} requests anonymous, ${limits.authenticated} authenticated, ` +
       `${limits.scanOperations} scan starts, ${limits.registration} registrations and ${limits.login} login ` +
-      "attempts per address; plus your plan's monthly API request quota. Every API response carries " +
+      "attempts per address; plus your plan's monthly API request quota. Logins are also throttled per account: " +
+      `after ${FREE_ATTEMPTS} failed attempts each further one waits (a 429 \`login_throttled\`). The operator API ` +
+      `allows ${limits.operatorFailures} failed authentications per hour per address. Every API response (but the ` +
+      'file of an export) carries ' +
       '`X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds) of the limit closest ' +
       'to running out; a 429 adds `Retry-After` (seconds).',
     '',
@@ -260,6 +345,11 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
   const multiplier = options.rateLimitMultiplier ?? 1;
   const basePath = options.basePath ?? '/api/v1';
   const { components, add, convert } = schemaConverter();
+  add('ScanReport', scanReportComponent());
+  const media = (content: MediaContent, io: 'input' | 'output') => {
+    const schema = content.jsonSchema ?? (content.schema ? convert(content.schema, io) : undefined);
+    return { ...(schema ? { schema } : {}), ...(content.example !== undefined ? { example: content.example } : {}) };
+  };
 
   const configSchemas: Record<string, JsonSchema> = {};
   for (const plugin of scanners.plugins) {
@@ -276,7 +366,7 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
   const usedTags = new Set<string>();
   for (const op of operations(scanners, configSchemas)) {
     const where = `${op.method.toUpperCase()} ${op.path}`;
-    const rateLimited = op.rateLimited ?? op.auth !== 'admin';
+    const rateLimited = op.rateLimited ?? true;
     op.tags.forEach((tag) => usedTags.add(tag));
 
     const parameters: unknown[] = [];
@@ -307,32 +397,28 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
 
     const operationResponses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(op.responses)) {
-      const schema = response.jsonSchema ?? (response.schema ? convert(response.schema, 'output') : undefined);
+      const json = response.jsonSchema || response.schema ? { 'application/json': response } : {};
+      const content = Object.entries({ ...json, ...response.content }).map(([type, body]) => [
+        type,
+        media(body, 'output'),
+      ]);
       operationResponses[status] = {
         description: response.description,
-        headers: responseHeaders(rateLimited),
-        ...(schema
-          ? {
-              content: {
-                'application/json': {
-                  schema,
-                  ...(response.example !== undefined ? { example: response.example } : {}),
-                },
-              },
-            }
-          : {}),
+        headers: responseHeaders(rateLimited && !response.withoutRateLimitHeaders, response.headers),
+        ...(content.length ? { content: Object.fromEntries(content) } : {}),
       };
     }
-    for (const status of errorStatuses(op, rateLimited)) {
-      if (operationResponses[status]) continue;
-      const error = ERRORS[status];
-      if (!error) throw new Error(`${where}: no error response is defined for ${status}`);
-      operationResponses[status] = { $ref: `#/components/responses/${error.name}` };
+    for (const [status, error] of errorResponses(op, rateLimited)) {
+      operationResponses[status] ??= { $ref: `#/components/responses/${error.name}` };
     }
 
     let requestBody: unknown;
     if (op.body) {
       const converted = withFieldDescriptions(convert(op.body.schema, 'input'), op.body.fields, where);
+      const alternatives = Object.entries(op.body.alternatives ?? {}).map(([type, body]) => [
+        type,
+        media(body, 'input'),
+      ]);
       requestBody = {
         required: true,
         content: {
@@ -340,6 +426,7 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
             schema: op.body.refine ? op.body.refine(converted) : converted,
             example: op.body.example,
           },
+          ...Object.fromEntries(alternatives),
         },
       };
     }
@@ -358,17 +445,17 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
     };
   }
 
-  const errorResponses: Record<string, unknown> = Object.fromEntries(
-    Object.entries(ERRORS).map(([status, error]) => [
+  const errorComponents: Record<string, unknown> = Object.fromEntries(
+    [...Object.values(ERRORS), OPERATOR_DISABLED, ...GENERAL_ERRORS].map((error) => [
       error.name,
       {
         description: error.description,
-        headers: responseHeaders(true, status === '429'),
+        headers: errorHeaders(error),
         content: { 'application/json': { schema: convert(error.schema, 'output'), example: error.example } },
       },
     ]),
   );
-  errorResponses.InternalServerError = {
+  errorComponents.InternalServerError = {
     description: 'A bug on our side: quote request_id (the X-Request-Id header) when you report it.',
     headers: responseHeaders(true),
     content: { 'application/json': { schema: convert(responses.InternalErrorBody, 'output') } },
@@ -393,7 +480,7 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
     paths,
     components: {
       schemas: components,
-      responses: errorResponses,
+      responses: errorComponents,
       parameters: {
         // No example: the interactive docs would fill it in and send the same key with every try.
         IdempotencyKey: {
@@ -409,25 +496,58 @@ export function openApiDocument(options: DocumentOptions): JsonSchema {
       headers: {
         'X-RateLimit-Limit': {
           description:
-            'The limit closest to running out (requests in its window). On every answer of the API behind the rate ' +
-            'limits: all but the operator API, /healthz and this document (and a 413, refused before them).',
+            'The limit closest to running out (requests in its window). On every answer behind the rate limits: ' +
+            'all but /healthz, this document and the files of an export (a 413 and a disabled operator API ' +
+            'answer before them). On ' +
+            'the operator API: its failed authentications per address; on a throttled login: the free attempts.',
+          required: true,
           schema: { type: 'integer', minimum: 1 },
         },
         'X-RateLimit-Remaining': {
           description: 'Requests left in that window.',
+          required: true,
           schema: { type: 'integer', minimum: 0 },
         },
         'X-RateLimit-Reset': {
           description: 'When that window resets, in epoch seconds.',
+          required: true,
           schema: { type: 'integer', minimum: 0 },
         },
         'Retry-After': {
           description: 'Seconds to wait before retrying (on a 429).',
+          required: true,
           schema: { type: 'integer', minimum: 1 },
         },
         'X-Request-Id': {
           description: 'The id of this request in our logs (yours, when you sent one in X-Request-Id).',
+          required: true,
           schema: { type: 'string' },
+        },
+        Allow: {
+          description: 'The methods this path takes (a 405).',
+          required: true,
+          schema: { type: 'string', example: 'GET, HEAD, POST' },
+        },
+        'Content-Disposition': {
+          description: 'attachment; filename="secably-<target>-<scanner>-<YYYY-MM-DD>-<scan id prefix>.<ext>"',
+          required: true,
+          schema: { type: 'string' },
+        },
+        'X-Secably-Report-Stream': {
+          description: 'The event stream the report was built from: scan-<id>.',
+          required: true,
+          schema: { type: 'string' },
+        },
+        'X-Secably-Report-Revision': {
+          description: 'The last revision of that stream the report covers (it covers 0 to this one).',
+          required: true,
+          schema: { type: 'integer', minimum: 0 },
+        },
+        'X-Secably-Report-Digest': {
+          description:
+            'SHA-256 (64 hex digits) of those events, canonical JSON: check it with GET /scans/{id}/export/verify/.',
+          required: true,
+          schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
         },
       },
       securitySchemes: {

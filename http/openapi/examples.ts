@@ -44,7 +44,11 @@ export const loggedIn = {
   user: { user_email: 'ada@example.com', subscription_type: 'free', sites_limit: 5, scans_per_month: 0 },
 };
 
-export const passwordChanged = { message: 'Password changed. Every other session has been signed out.', ...tokens };
+export const passwordChanged = {
+  message: 'Password changed. Every other session has been signed out and your 1 API key was revoked; create new ones.',
+  ...tokens,
+  revoked_api_keys: ['9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a'],
+};
 
 export const profile = {
   user_email: 'ada@example.com',
@@ -96,6 +100,10 @@ export const credits = {
     count: 4,
     limit: 100,
     offset: 0,
+    page: 1,
+    page_size: 100,
+    next: null,
+    previous: null,
     results: [
       { id: 41, type: 'CreditsSpent', credits: 0, scan_id: SCAN_ID, spent: 1, at: COMPLETED },
       {
@@ -254,7 +262,7 @@ export function scanStarted(plugin?: AnyScannerPlugin) {
   const profile = plugin?.profiles[0];
   return {
     scan_id: SCAN_ID,
-    status: 'queued',
+    status: 'pending',
     message: 'Scan started successfully',
     scan_type: profile?.name ?? 'quick',
     scanner_type: plugin?.type ?? 'nmap',
@@ -313,4 +321,200 @@ export const adminCreditsAdded = {
   user_id: USER_ID,
   added: 50,
   credits: { available: 100, monthly_remaining: 50, purchased: 50 },
+};
+
+// ---------------------------------------------------------------- nuclei templates
+
+const TEMPLATE_ID = '2b7e1516-28ae-4d2a-a6f7-15880927cf4f';
+
+export const NUCLEI_TEMPLATE_YAML = `id: acme-internal-status
+info:
+  name: Internal status page public
+  author: acme-security
+  severity: medium
+  description: The internal build status page is reachable from the internet.
+  remediation: Restrict /internal/ to the VPN.
+  tags: acme,internal
+http:
+  - method: GET
+    path:
+      - "{{BaseURL}}/internal/status"
+    matchers-condition: and
+    matchers:
+      - type: status
+        status: [200]
+      - type: word
+        words: ["owner: platform-team"]
+`;
+
+export const nucleiTemplateSummary = {
+  id: TEMPLATE_ID,
+  template_id: 'acme-internal-status',
+  name: 'Internal status page public',
+  severity: 'medium',
+  tags: ['acme', 'internal'],
+  rule_id: 'nuclei.user.acme-internal-status',
+  requests: 1,
+  size_bytes: 471,
+  sha256: 'ac089494c74b0c7117eaf261ee63fccc4dbfdb2b275ea10a34f1d2dc3f675bb3',
+  created_at: CREATED,
+};
+
+export const nucleiTemplate = { ...nucleiTemplateSummary, yaml: NUCLEI_TEMPLATE_YAML };
+
+export const nucleiTemplateList = { count: 1, limit: 50, max_template_bytes: 49152, results: [nucleiTemplateSummary] };
+
+export const nucleiTemplateDeleted = { id: TEMPLATE_ID, deleted: true };
+
+// ---------------------------------------------------------------- exports
+
+const DIGEST = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+const REPORT_GENERATED = '2025-03-02T10:05:00.000Z';
+const CANONICALIZATION = 'secably-events-v1: SHA-256 of the RFC 8785 canonical JSON array of {data,id,revision,type}';
+const STREAM = `scan-${SCAN_ID}`;
+
+export const reportHeaders = {
+  'X-Secably-Report-Stream': STREAM,
+  'X-Secably-Report-Revision': '6',
+  'X-Secably-Report-Digest': DIGEST,
+};
+
+/** A JSON export (docs/schemas/scan-report.schema.json). */
+export const scanReport = {
+  report_format: 'secably-scan-report',
+  report_version: 1,
+  generator: 'SecAbly',
+  generated_at: REPORT_GENERATED,
+  source: {
+    stream: STREAM,
+    first_revision: 0,
+    last_revision: 6,
+    event_count: 7,
+    digest: DIGEST,
+    digest_algorithm: 'sha256',
+    canonicalization: CANONICALIZATION,
+    verify: `/api/v1/scans/${SCAN_ID}/export/verify/?digest=${DIGEST}`,
+  },
+  scan: {
+    id: SCAN_ID,
+    status: 'completed',
+    scanner_type: 'nmap',
+    scan_profile: 'quick',
+    coverage: 'quick',
+    scan_config: { scan_type: 'quick', aggressive: false },
+    credits: 0,
+    attempt: 1,
+    requested_at: CREATED,
+    queued_at: '2025-03-02T10:00:00.500Z',
+    started_at: STARTED,
+    completed_at: COMPLETED,
+    duration_ms: 41500,
+  },
+  target: { id: TARGET_ID, name: 'Shop', value: 'shop.example.com', type: 'hostname' },
+  summary: {
+    risk_level: 'high',
+    security_score: 70,
+    vulnerabilities_found: 1,
+    findings_count: 1,
+    by_risk: { critical: 0, high: 1, medium: 0, low: 0, info: 0 },
+  },
+  scan_result: {
+    open_ports: [{ port: 3306, protocol: 'tcp', service: 'mysql', state: 'open', host: 'shop.example.com' }],
+  },
+  findings: [finding],
+};
+
+/** A CSV export: a header row and one row per finding (abridged here to its first columns and the provenance). */
+export const csvReport =
+  '\ufeffrisk,name,location,rule_id,engine,confidence,…,report_stream,report_revision,report_digest\r\n' +
+  `high,MySQL database exposed,shop.example.com:3306/tcp,nmap.mysql,nmap,medium,…,${STREAM},6,${DIGEST}\r\n`;
+
+/** A SARIF 2.1.0 export (abridged: one result, one rule). */
+export const sarifReport = {
+  $schema: 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json',
+  version: '2.1.0',
+  runs: [
+    {
+      automationDetails: {
+        id: `secably/nmap/${TARGET_ID}/${SCAN_ID}`,
+        guid: SCAN_ID,
+        description: { text: 'nmap quick scan of shop.example.com' },
+      },
+      artifacts: [
+        {
+          location: { uri: 'tcp://shop.example.com' },
+          roles: ['analysisTarget'],
+          description: { text: 'Shop (hostname shop.example.com)' },
+        },
+      ],
+      invocations: [{ executionSuccessful: true, startTimeUtc: STARTED, endTimeUtc: COMPLETED }],
+      properties: {
+        secablyReport: {
+          report_version: 1,
+          generated_at: REPORT_GENERATED,
+          stream: STREAM,
+          first_revision: 0,
+          last_revision: 6,
+          event_count: 7,
+          digest: DIGEST,
+          digest_algorithm: 'sha256',
+          canonicalization: CANONICALIZATION,
+          scan_id: SCAN_ID,
+          scanner_type: 'nmap',
+          scan_profile: 'quick',
+          target_id: TARGET_ID,
+          target: 'shop.example.com',
+          risk_level: 'high',
+          security_score: 70,
+          findings_count: 1,
+        },
+      },
+      results: [
+        {
+          ruleId: 'nmap.mysql',
+          ruleIndex: 0,
+          kind: 'fail',
+          level: 'error',
+          message: { text: `MySQL database exposed\n\n${finding.description}` },
+          analysisTarget: { uri: 'tcp://shop.example.com', index: 0 },
+          locations: [{ physicalLocation: { artifactLocation: { uri: 'tcp://shop.example.com:3306' } } }],
+          partialFingerprints: { 'secablyFindingId/v1': FINGERPRINT },
+          properties: { risk: 'high', confidence: 'medium', engine: 'nmap', location: finding.location },
+        },
+      ],
+      tool: {
+        driver: {
+          name: 'SecAbly',
+          fullName: 'SecAbly (nmap scanner)',
+          rules: [
+            {
+              id: 'nmap.mysql',
+              shortDescription: { text: finding.name },
+              fullDescription: { text: finding.description },
+              help: { text: finding.solution },
+              defaultConfiguration: { level: 'error' },
+              properties: {
+                tags: ['security', 'external/cwe/cwe-284', 'external/cwe/cwe-306', 'engine/nmap'],
+                'security-severity': '8.0',
+                risk: 'high',
+              },
+            },
+          ],
+        },
+      },
+    },
+  ],
+};
+
+export const exportVerification = {
+  scan_id: SCAN_ID,
+  stream: STREAM,
+  digest: DIGEST,
+  digest_algorithm: 'sha256',
+  matches: true,
+  covers_revision: 6,
+  last_revision: 6,
+  current: true,
+  checked_at: LATER,
+  message: 'The digest matches the events the store holds now (the whole stream).',
 };

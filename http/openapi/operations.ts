@@ -15,7 +15,9 @@ import { CreditsBody, PlanBody } from '../admin.routes.js';
 import { CreateKeyBody } from '../apiKeys.routes.js';
 import { ChangePasswordBody, LoginBody, RefreshBody, RegisterBody } from '../auth.routes.js';
 import { HistoryQuery } from '../credits.routes.js';
+import { EXPORT_FORMATS, ExportBody, ExportQuery, VerifyQuery } from '../exports.routes.js';
 import { DiffQuery, findingsQuery, ScanFindingsQuery } from '../findings.routes.js';
+import { UploadBody } from '../nucleiTemplates.routes.js';
 import { plansBody } from '../plans.routes.js';
 import { ProfilePatch } from '../profile.routes.js';
 import { scanSchemas, ScannerScanBody } from '../scans.routes.js';
@@ -29,6 +31,15 @@ export type JsonSchema = Record<string, unknown>;
 /** Who may call: anyone, a user (JWT or API key), or the operator (SECABLY_ADMIN_TOKEN). */
 export type Auth = 'public' | 'user' | 'admin';
 
+/** A body of another media type than JSON, or JSON under another name (e.g. application/sarif+json). */
+export interface MediaContent {
+  /** Converted with `io: 'output'` (responses) or `'input'` (requests). */
+  readonly schema?: z.ZodType;
+  /** Already in JSON Schema. Neither: a body of bytes (e.g. a PDF). */
+  readonly jsonSchema?: JsonSchema;
+  readonly example?: unknown;
+}
+
 export interface OperationResponse {
   readonly description: string;
   /** The JSON body (converted with `io: 'output'`). */
@@ -36,6 +47,12 @@ export interface OperationResponse {
   /** A body already in JSON Schema (the document itself). */
   readonly jsonSchema?: JsonSchema;
   readonly example?: unknown;
+  /** Bodies by media type, instead of `schema`: an answer that is a file in one of several formats. */
+  readonly content?: Readonly<Record<string, MediaContent>>;
+  /** Headers beyond X-Request-Id and the rate-limit ones: `true` names a `components.headers` entry. */
+  readonly headers?: Readonly<Record<string, true | JsonSchema>>;
+  /** An answer the route builds as a Response of its own, without the X-RateLimit-* headers. */
+  readonly withoutRateLimitHeaders?: boolean;
 }
 
 export interface OperationBody {
@@ -46,6 +63,8 @@ export interface OperationBody {
   /** What the JSON Schema of the route's schema cannot say (e.g. one field of two, per-scanner configs). */
   readonly refine?: (schema: JsonSchema) => JsonSchema;
   readonly example: unknown;
+  /** Media types the body may have besides JSON (e.g. the YAML of a nuclei template), after it. */
+  readonly alternatives?: Readonly<Record<string, MediaContent>>;
 }
 
 export interface Operation {
@@ -59,7 +78,10 @@ export interface Operation {
   readonly summary: string;
   readonly description?: string;
   readonly auth: Auth;
-  /** Passes through the rate limits (X-RateLimit-* headers, 429). Default: every public and user operation. */
+  /**
+   * Answers with X-RateLimit-* headers and may answer 429. Default: every operation but /healthz and this
+   * document (the operator API's budget is its failed authentications per address).
+   */
   readonly rateLimited?: boolean;
   /** `{id}` path parameters: what the id names (a UUID unless `pattern` says otherwise). */
   readonly pathId?: { readonly description: string; readonly pattern?: string };
@@ -83,6 +105,8 @@ const TAGS = {
   scans: 'Scans',
   scanners: 'Scanners',
   findings: 'Findings',
+  reports: 'Reports',
+  templates: 'Nuclei templates',
   operator: 'Operator',
 } as const;
 
@@ -97,10 +121,143 @@ export const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
   [TAGS.scans]: 'Start, follow and cancel scans; read their findings and compare two scans.',
   [TAGS.scanners]: "One start and one result endpoint per scanner, with the scanner's own scan_config.",
   [TAGS.findings]: 'Findings across scans, with their lifecycle (new, open, fixed, reopened).',
-  [TAGS.operator]: 'The operator API (billing integration, support): `Authorization: Bearer $SECABLY_ADMIN_TOKEN`.',
+  [TAGS.reports]:
+    'Exports of a completed scan (PDF, JSON, CSV, SARIF 2.1.0), built from its event stream and stamped with the ' +
+    "SHA-256 digest of those events; anyone with the owner's credentials can verify a report's digest.",
+  [TAGS.templates]:
+    'Your own nuclei templates (YAML, an http subset: docs/scanners/nuclei.md): upload them, then run them with ' +
+    '`scan_config.templates` on a nuclei scan. Nobody else can see or run them.',
+  [TAGS.operator]:
+    'The operator API (billing integration, support): `Authorization: Bearer $SECABLY_ADMIN_TOKEN`. Failed ' +
+    'authentications are counted per address: past the limit, that address gets 429 until the hour ends.',
 };
 
 const targetId = { description: 'The target id.' };
+
+/** 403 of what an API key may not do (change the password, create keys). */
+const sessionRequired: OperationResponse = {
+  description: 'An API key was used: this needs a password session (sign in and use the access token).',
+  schema: responses.ErrorBody,
+  example: {
+    error: 'An API key cannot do this: sign in with your password and use the access token.',
+    code: 'session_required',
+  },
+};
+
+const REPORT_HEADERS = {
+  'Content-Disposition': true,
+  'X-Secably-Report-Stream': true,
+  'X-Secably-Report-Revision': true,
+  'X-Secably-Report-Digest': true,
+} as const;
+
+/** The SARIF 2.1.0 log, in outline (its full schema is OASIS's). */
+const SARIF_LOG: JsonSchema = {
+  type: 'object',
+  description:
+    'A SARIF 2.1.0 log (OASIS; schema: https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/' +
+    'sarif-schema-2.1.0.json): one run, one result per finding (ruleId = rule_id, level from the risk, ' +
+    "partialFingerprints['secablyFindingId/v1'] = fingerprint), the report's provenance in " +
+    '`runs[0].properties.secablyReport`. Details: docs/reports.md.',
+  required: ['version', 'runs'],
+  properties: {
+    $schema: { type: 'string' },
+    version: { const: '2.1.0' },
+    runs: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1,
+      items: {
+        type: 'object',
+        required: ['tool', 'results', 'properties'],
+        properties: {
+          tool: { type: 'object', required: ['driver'] },
+          results: { type: 'array', items: { type: 'object', required: ['ruleId', 'level', 'message'] } },
+          properties: {
+            type: 'object',
+            required: ['secablyReport'],
+            properties: {
+              secablyReport: {
+                type: 'object',
+                required: ['stream', 'last_revision', 'digest', 'digest_algorithm'],
+                properties: {
+                  stream: { type: 'string' },
+                  last_revision: { type: 'integer', minimum: 0 },
+                  digest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+                  digest_algorithm: { const: 'sha256' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const CSV_REPORT: JsonSchema = {
+  type: 'string',
+  description:
+    'RFC 4180 (CRLF, UTF-8 with a byte order mark), a header row, then one row per finding in reported order: ' +
+    'risk, name, location, rule_id, engine, confidence, cvss_score, cvss_vector, cwe, cve, description, solution, ' +
+    'evidence, references, sources, fingerprint, scan_id, target, scanner_type, report_stream, report_revision, ' +
+    "report_digest. A cell that a spreadsheet would evaluate (=, +, -, @, tab, CR) or that starts with ' gets a " +
+    "leading ': strip one to read the value back.",
+};
+
+/** The 200 of an export: the file, in the format asked for. */
+const exportFile: OperationResponse = {
+  description:
+    'The report as an attachment (`Content-Disposition: attachment; filename="secably-<target>-<scanner>-' +
+    '<YYYY-MM-DD>-<scan id prefix>.<ext>"`), in the format asked for; `X-Secably-Report-*` name the events it ' +
+    'was built from and their SHA-256 digest. JSON, CSV and SARIF are streamed. The file answers carry no ' +
+    'X-RateLimit-* headers (the request still counts).',
+  content: {
+    'application/pdf': {},
+    'application/json': { jsonSchema: { $ref: '#/components/schemas/ScanReport' }, example: example.scanReport },
+    'text/csv': { jsonSchema: CSV_REPORT, example: example.csvReport },
+    'application/sarif+json': { jsonSchema: SARIF_LOG, example: example.sarifReport },
+  },
+  headers: REPORT_HEADERS,
+  withoutRateLimitHeaders: true,
+};
+
+const exportErrors: Readonly<Record<number, OperationResponse>> = {
+  409: {
+    description:
+      'Only completed scans export: `scan_not_completed`, with `details.status` (and `details.error` of a failed scan).',
+    schema: responses.ErrorBody,
+    example: {
+      error: 'The scan has not finished (running); only completed scans can be exported.',
+      code: 'scan_not_completed',
+      details: { status: 'running' },
+    },
+  },
+  503: {
+    description:
+      'PDF only (json, csv and sarif still work): `pdf_unavailable` (no Chromium on this server), `pdf_busy` ' +
+      '(the render queue is full: retry after `Retry-After` seconds) or `pdf_timeout` (the render took too long).',
+    schema: responses.ErrorBody,
+    example: {
+      error:
+        'PDF export is unavailable on this server: no Chromium browser to render it. The json, csv and sarif formats work.',
+      code: 'pdf_unavailable',
+    },
+    headers: {
+      'Retry-After': {
+        description: 'pdf_busy only: seconds to wait before retrying.',
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+};
+
+const formatChoice = `The format: ${EXPORT_FORMATS.join(', ')}.`;
+const templateId = { description: 'The template id (the `id` of its upload, not its YAML `id:`).' };
+const YAML_BODY: MediaContent = {
+  jsonSchema: { type: 'string', minLength: 1, description: 'The template YAML itself.' },
+  example: example.NUCLEI_TEMPLATE_YAML,
+};
 const scanId = { description: 'The scan id.' };
 
 const targetFields = {
@@ -342,14 +499,16 @@ export function operations(
         operationId: `delete${name}`,
         tags: [TAGS.targets],
         summary: `Delete a target${note}`,
-        description: 'Its scans and findings stay readable; its slot on your plan is free again.',
+        description:
+          'Its scans that have not ended (pending, queued, running) are cancelled and refunded and listed in ' +
+          '`cancelled_scans`; its scans and findings stay readable; its slot on your plan is free again.',
         auth: 'user',
         pathId: targetId,
         responses: {
           200: {
             description: 'Deleted.',
             schema: responses.TargetDeleted,
-            example: { id: example.TARGET_ID, deleted: true },
+            example: { id: example.TARGET_ID, deleted: true, cancelled_scans: [example.SCAN_ID] },
           },
         },
         errors: [409],
@@ -453,8 +612,10 @@ export function operations(
       tags: [TAGS.auth],
       summary: 'Register',
       description:
-        'Creates a user on the free plan and logs it in. Password: 10-128 characters, not a common one, not ' +
-        'containing the e-mail address. Unknown fields are ignored. 5 registrations per hour per address.',
+        'Creates a user on the free plan and logs it in. Password: 10-128 characters, not containing the e-mail ' +
+        'address, and hard to guess: its strength is estimated (zxcvbn: leaked and common passwords, words, names, ' +
+        'keyboard patterns, your own e-mail and names) and a weak one is a 400 saying why and how to do better. ' +
+        'Unknown fields are ignored. 5 registrations per hour per address.',
       auth: 'public',
       body: {
         schema: RegisterBody,
@@ -478,7 +639,11 @@ export function operations(
       operationId: 'login',
       tags: [TAGS.auth],
       summary: 'Log in',
-      description: 'A new session: an access token and a refresh token. 20 attempts per hour per address.',
+      description:
+        'A new session: an access token and a refresh token. 20 attempts per hour per address; and per account, ' +
+        'after 5 failed attempts each further one waits (30 s, doubling up to 15 min; a 429 `login_throttled` ' +
+        'with `Retry-After` until then). A success clears the wait; addresses the account logged in from keep ' +
+        'their own count, so a guesser elsewhere cannot lock the owner out.',
       auth: 'public',
       body: { schema: LoginBody, example: { email: 'ada@example.com', password: 'analytical engine 1843' } },
       responses: { 200: { description: 'Logged in.', schema: responses.LoggedIn, example: example.loggedIn } },
@@ -502,7 +667,11 @@ export function operations(
       operationId: 'changePassword',
       tags: [TAGS.auth],
       summary: 'Change the password',
-      description: 'Signs out every session (their tokens stop working at once) and returns a new one.',
+      description:
+        'Signs out every session (their tokens stop working at once), revokes every API key (listed in ' +
+        '`revoked_api_keys`) and returns a new session. The new password must be strong (see register: a weak ' +
+        'one is a 400 on new_password saying why). Needs a password session: an API key gets 403 ' +
+        '`session_required`.',
       auth: 'user',
       body: {
         schema: ChangePasswordBody,
@@ -514,6 +683,7 @@ export function operations(
       },
       responses: {
         200: { description: 'Changed.', schema: responses.PasswordChanged, example: example.passwordChanged },
+        403: sessionRequired,
       },
     },
     {
@@ -577,15 +747,24 @@ export function operations(
       operationId: 'createApiKey',
       tags: [TAGS.keys],
       summary: 'Create an API key',
-      description: 'The key is in this answer only: store it now. Use it as `Authorization: Bearer sk_…`.',
+      description:
+        'The key is in this answer only: store it now. Use it as `Authorization: Bearer sk_…`. Needs a password ' +
+        'session: an API key cannot create keys (403 `session_required`).',
       auth: 'user',
       body: {
         schema: CreateKeyBody,
         fields: { name: 'What the key is for (1-100 characters).' },
         example: { name: 'laptop' },
       },
-      responses: { 201: { description: 'The key.', schema: responses.ApiKeyCreated, example: example.apiKeyCreated } },
-      errors: [403],
+      responses: {
+        201: { description: 'The key.', schema: responses.ApiKeyCreated, example: example.apiKeyCreated },
+        403: {
+          ...sessionRequired,
+          description:
+            'An API key was used (`session_required`: sign in with your password), or you have the most active ' +
+            'keys allowed (`api_key_limit`).',
+        },
+      },
     },
     {
       method: 'delete',
@@ -610,10 +789,17 @@ export function operations(
       operationId: 'getCredits',
       tags: [TAGS.account],
       summary: 'Credit balance and ledger',
-      description: 'Every credit movement, newest first, straight from the account stream.',
+      description:
+        'Every credit movement, newest first, from the events of the account stream. Paged with `limit` and ' +
+        '`offset`, or with `page` and `page_size` as the other lists are: one pair or the other, not both (400).',
       auth: 'user',
       query: HistoryQuery,
-      queryFields: { limit: 'Ledger entries to return (1-500, default 100).', offset: 'Entries to skip (default 0).' },
+      queryFields: {
+        limit: 'Ledger entries per page (1-500, default 100); with offset.',
+        offset: 'Entries to skip (default 0).',
+        page: 'Page number, from 1; with page_size (not with limit or offset).',
+        page_size: 'Entries per page (1-500, default 100).',
+      },
       responses: {
         200: { description: 'The balance and ledger.', schema: responses.Credits, example: example.credits },
       },
@@ -626,8 +812,8 @@ export function operations(
       summary: 'Start a scan',
       description:
         'Any scanner: `scanner_type` picks it, `scan_config` is its settings (see the scanner endpoints). ' +
-        'The credits are reserved now and refunded if the scan fails or is cancelled before it ran. ' +
-        'Send an `Idempotency-Key` to retry safely.',
+        'The credits are reserved now and refunded if the scan fails or is cancelled. The answer says ' +
+        '`status: "pending"`: the scan is queued a moment later. Send an `Idempotency-Key` to retry safely.',
       auth: 'user',
       idempotent: true,
       body: {
@@ -729,7 +915,176 @@ export function operations(
       responses: { 200: { description: 'The difference.', schema: responses.ScanDiff, example: example.diff } },
       errors: [409],
     },
+    {
+      method: 'post',
+      path: '/scans/{id}/export/',
+      operationId: 'exportScan',
+      tags: [TAGS.reports],
+      summary: 'Export a completed scan (PDF, JSON, CSV or SARIF)',
+      description:
+        "Built from the scan's event stream, never from a read model. The PDF is a report for people (cover, " +
+        'executive summary, findings table, finding details, scan metadata and how to verify it); JSON is the whole ' +
+        'structured result (ScanReport); CSV one row per finding; SARIF 2.1.0 for code scanning tools, DefectDojo ' +
+        'and SIEMs. Only completed scans export (409). A PDF needs Chromium on the server (503 otherwise).',
+      auth: 'user',
+      pathId: scanId,
+      body: { schema: ExportBody, fields: { format: formatChoice }, example: { format: 'pdf' } },
+      responses: { 200: exportFile, ...exportErrors },
+    },
+    {
+      method: 'get',
+      path: '/scans/{id}/export/',
+      operationId: 'downloadScanExport',
+      tags: [TAGS.reports],
+      summary: 'Download a completed scan as a file (for browsers and `curl -OJ`)',
+      description: 'The same as POST /scans/{id}/export/, with the format in the query.',
+      auth: 'user',
+      pathId: scanId,
+      query: ExportQuery,
+      queryFields: { format: formatChoice },
+      responses: { 200: exportFile, ...exportErrors },
+    },
+    {
+      method: 'get',
+      path: '/scans/{id}/export/verify/',
+      operationId: 'verifyScanExport',
+      tags: [TAGS.reports],
+      summary: "Verify a report's digest against the event store",
+      description:
+        "Reads the scan's event stream as the store holds it now and says whether the digest a report states is " +
+        'that of its events (every prefix is checked: a report of a stream that has grown since still matches, with ' +
+        '`current: false`). How the digest is computed: docs/reports.md.',
+      auth: 'user',
+      pathId: scanId,
+      query: VerifyQuery,
+      queryFields: {
+        digest: 'The digest as the report prints it: 64 hex digits, with or without a `sha256:` prefix.',
+      },
+      responses: {
+        200: {
+          description: 'The check (a digest that does not match is a 200 too, with `matches: false`).',
+          schema: responses.ExportVerification,
+          example: example.exportVerification,
+        },
+      },
+    },
     ...scannerOperations(scanners, configSchemas),
+    {
+      method: 'post',
+      path: '/nuclei/templates/',
+      operationId: 'uploadNucleiTemplate',
+      tags: [TAGS.templates],
+      summary: 'Upload a nuclei template',
+      description:
+        'The YAML itself (Content-Type application/x-yaml, application/yaml, text/yaml or text/x-yaml), or JSON ' +
+        '`{"template": "<yaml>"}`. It is loaded by the engine first: bad YAML or anything outside the supported ' +
+        'subset is a 400 `invalid_template` naming the line and key (`details.fields.template`, `details.issues`); ' +
+        "a template larger than your plan allows is a 400 `template_too_large`; the plan's count a 403 " +
+        '`template_limit_reached`; a YAML `id:` you already have a 409 `template_id_taken`. Another content type is ' +
+        'a 415.',
+      auth: 'user',
+      body: {
+        schema: UploadBody,
+        fields: { template: 'The template YAML (the format: docs/scanners/nuclei.md).' },
+        example: { template: example.NUCLEI_TEMPLATE_YAML },
+        alternatives: {
+          'application/x-yaml': YAML_BODY,
+          'application/yaml': YAML_BODY,
+          'text/yaml': YAML_BODY,
+          'text/x-yaml': YAML_BODY,
+        },
+      },
+      responses: {
+        201: { description: 'The template.', schema: responses.NucleiTemplate, example: example.nucleiTemplate },
+        400: {
+          description:
+            'Invalid input: `invalid_template` (what the engine refused, by line), `template_too_large` ' +
+            '(`details.max_template_bytes`) or `validation_error`.',
+          schema: responses.ValidationErrorBody,
+          example: {
+            error: 'The template cannot be used: the dns protocol is not supported: only http templates run here',
+            code: 'invalid_template',
+            details: {
+              fields: { template: ['line 9: dns: the dns protocol is not supported: only http templates run here'] },
+              issues: [
+                { line: 9, path: 'dns', message: 'the dns protocol is not supported: only http templates run here' },
+              ],
+            },
+          },
+        },
+        403: {
+          description: "Your plan's template count is reached (`template_limit_reached`).",
+          schema: responses.ErrorBody,
+          example: {
+            error: 'Your plan allows 5 nuclei templates; delete one or upgrade your plan.',
+            code: 'template_limit_reached',
+            details: { limit: 5, count: 5, upgrade_url: '/pricing/' },
+          },
+        },
+        409: {
+          description: 'You already have a template with this YAML `id:` (`template_id_taken`).',
+          schema: responses.ErrorBody,
+          example: {
+            error: 'You already have a template with id "acme-internal-status"; delete it first or change the id.',
+            code: 'template_id_taken',
+            details: { template_id: 'acme-internal-status', existing: '2b7e1516-28ae-4d2a-a6f7-15880927cf4f' },
+          },
+        },
+        415: {
+          description: 'The body is neither YAML nor JSON.',
+          schema: responses.ErrorBody,
+          example: {
+            error: 'Send the template as YAML (Content-Type: application/x-yaml) or as JSON {"template": "<yaml>"}.',
+            code: 'unsupported_media_type',
+          },
+        },
+      },
+    },
+    {
+      method: 'get',
+      path: '/nuclei/templates/',
+      operationId: 'listNucleiTemplates',
+      tags: [TAGS.templates],
+      summary: 'Your nuclei templates',
+      description: "Newest first, without their YAML; with your plan's limits.",
+      auth: 'user',
+      responses: {
+        200: {
+          description: 'The templates.',
+          schema: responses.NucleiTemplateList,
+          example: example.nucleiTemplateList,
+        },
+      },
+    },
+    {
+      method: 'get',
+      path: '/nuclei/templates/{id}/',
+      operationId: 'getNucleiTemplate',
+      tags: [TAGS.templates],
+      summary: 'A nuclei template, with its YAML',
+      auth: 'user',
+      pathId: templateId,
+      responses: {
+        200: { description: 'The template.', schema: responses.NucleiTemplate, example: example.nucleiTemplate },
+      },
+    },
+    {
+      method: 'delete',
+      path: '/nuclei/templates/{id}/',
+      operationId: 'deleteNucleiTemplate',
+      tags: [TAGS.templates],
+      summary: 'Delete a nuclei template',
+      description: 'Its slot on your plan is free again. Scans already requested still run the copy they carry.',
+      auth: 'user',
+      pathId: templateId,
+      responses: {
+        200: {
+          description: 'Deleted.',
+          schema: responses.NucleiTemplateDeleted,
+          example: example.nucleiTemplateDeleted,
+        },
+      },
+    },
     ...targetOperations,
     {
       method: 'get',

@@ -10,6 +10,7 @@ import { FINDING_STATUSES } from '../../domain/findings/findingLifecycle.js';
 import { SCAN_STATUSES } from '../../domain/scans/scan.events.js';
 import { CONFIDENCES, RISKS } from '../../domain/shared/finding.js';
 import { TARGET_TYPES } from '../../domain/targets/targetValue.js';
+import { NUCLEI_SEVERITIES } from '../../scanners/nuclei/templateParser.js';
 import type { AnyScannerPlugin } from '../../scanners/shared/scanner.js';
 import { described, named } from './registry.js';
 
@@ -55,12 +56,17 @@ export const ValidationErrorBody = named(
         fields: described(
           z.record(z.string(), z.array(z.string())),
           'Messages per field; nested fields are dotted (`scan_config.port_range`); `_` is the body as a whole.',
+        ).optional(),
+        max_depth: described(
+          z.number().int().optional(),
+          'json_too_deep: the deepest nesting of objects and arrays a body may have.',
         ),
       })
       .catchall(z.unknown())
       .optional(),
   }),
-  'A 400: the request is not valid. `details.fields` names each field in error.',
+  'A 400: the request is not valid. `details.fields` names each field in error (json_too_deep: ' +
+    '`details.max_depth` instead).',
 );
 
 export const PaymentRequiredBody = named(
@@ -83,11 +89,16 @@ export const RateLimitedBody = named(
   'RateLimited',
   z.object({
     error: z.string(),
-    code: z.enum(['rate_limited', 'monthly_quota_exceeded']),
+    code: described(
+      z.enum(['rate_limited', 'monthly_quota_exceeded', 'login_throttled']),
+      "rate_limited: an hourly limit; monthly_quota_exceeded: the plan's monthly requests; login_throttled: " +
+        'too many failed logins for this account (a wait that grows from 30 s to at most 15 min).',
+    ),
     details: z.object({
       tier: described(
         z.string().optional(),
-        'The limit that was hit: general, registration, login, scan_operations or monthly_quota.',
+        'The limit that was hit: general, registration, login, scan_operations, monthly_quota or ' +
+          'operator_authentication (failed operator tokens per address).',
       ),
       limit: z.number().int().optional(),
       retry_after: described(z.number().int(), 'Seconds to wait (also the Retry-After header).'),
@@ -179,8 +190,15 @@ export const LoggedIn = named(
 
 export const PasswordChanged = named(
   'PasswordChanged',
-  z.object({ message: z.string(), ...sessionTokens }),
-  'Every other session is signed out; these tokens are the new session.',
+  z.object({
+    message: z.string(),
+    ...sessionTokens,
+    revoked_api_keys: described(
+      z.array(uuid()),
+      'The ids of the API keys this change revoked (every active one): create new ones.',
+    ),
+  }),
+  'Every other session is signed out and every API key revoked; these tokens are the new session.',
 );
 
 export const Profile = named(
@@ -307,9 +325,13 @@ export const Credits = named(
     subscription_type: PlanId,
     balance: z.object({ period: described(z.string(), 'YYYY-MM (UTC).'), ...creditFigures }),
     history: z.object({
-      count: count(),
-      limit: count(),
-      offset: count(),
+      count: described(count(), 'Ledger entries in all.'),
+      limit: described(z.number().int().min(1).max(500), 'Entries per page (page_size and limit are the same).'),
+      offset: described(count(), 'Entries skipped.'),
+      page: z.number().int().min(1),
+      page_size: z.number().int().min(1).max(500),
+      next: described(z.string().nullable(), 'Link to the next page (as limit and offset), or null.'),
+      previous: described(z.string().nullable(), 'Link to the previous page (as limit and offset), or null.'),
       results: described(z.array(LedgerEntry), 'Newest first.'),
     }),
   }),
@@ -402,7 +424,17 @@ function page<Item extends z.ZodType>(id: string, item: Item) {
 
 export const TargetPage = page('TargetPage', Target);
 
-export const TargetDeleted = named('TargetDeleted', z.object({ id: uuid(), deleted: z.literal(true) }));
+export const TargetDeleted = named(
+  'TargetDeleted',
+  z.object({
+    id: uuid(),
+    deleted: z.literal(true),
+    cancelled_scans: described(
+      z.array(uuid()),
+      'The scans of the target that had not ended (pending, queued, running): cancelled, their credits refunded.',
+    ),
+  }),
+);
 
 // ---------------------------------------------------------------- scans and findings
 
@@ -496,7 +528,10 @@ export const ScanStarted = named(
   'ScanStarted',
   z.object({
     scan_id: uuid(),
-    status: ScanStatus,
+    status: described(
+      z.literal('pending'),
+      'pending: the scan is requested; it is queued a moment later (follow it with GET /scans/{id}/).',
+    ),
     message: z.string(),
     scan_type: described(z.string(), 'The priced profile.'),
     scanner_type: z.string(),
@@ -586,6 +621,72 @@ export const ScanDiff = named(
     truncated: z.boolean(),
   }),
 );
+
+// ---------------------------------------------------------------- exports
+
+const sha256Hex = () => z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ExportVerification = named(
+  'ExportVerification',
+  z.object({
+    scan_id: uuid(),
+    stream: described(z.string(), 'The event stream the report names: scan-<id>.'),
+    digest: described(sha256Hex(), 'The digest checked (lower case, without a sha256: prefix).'),
+    digest_algorithm: z.literal('sha256'),
+    matches: described(
+      z.boolean(),
+      'The digest is that of the events 0…covers_revision the store holds now: the report was built from them.',
+    ),
+    covers_revision: described(
+      count().nullable(),
+      'The last revision the digest covers; null when it matches no prefix of the stream.',
+    ),
+    last_revision: described(z.number().int().min(-1), 'The last revision of the stream now.'),
+    current: described(z.boolean(), 'matches, and the stream has not grown since the report.'),
+    checked_at: timestamp(),
+    message: z.string(),
+  }),
+  'Whether a report digest matches the events the store holds now (docs/reports.md).',
+);
+
+// ---------------------------------------------------------------- nuclei templates
+
+const templateSummary = {
+  id: described(uuid(), 'The id of the upload: use it in scan_config.templates of a nuclei scan.'),
+  template_id: described(z.string(), "The YAML's own `id:` (unique in your library)."),
+  name: z.string(),
+  severity: z.enum(NUCLEI_SEVERITIES),
+  tags: z.array(z.string()),
+  rule_id: described(z.string(), 'The rule_id of its findings: nuclei.user.<template_id>.'),
+  requests: described(count(), 'Requests the template sends at most.'),
+  size_bytes: count(),
+  sha256: described(sha256Hex(), 'SHA-256 of the YAML.'),
+  created_at: timestamp(),
+};
+
+export const NucleiTemplateSummary = named(
+  'NucleiTemplateSummary',
+  z.object(templateSummary),
+  'One of your nuclei templates, without its YAML.',
+);
+
+export const NucleiTemplate = named(
+  'NucleiTemplate',
+  z.object({ ...templateSummary, yaml: described(z.string(), 'The template as uploaded.') }),
+  'One of your nuclei templates, with its YAML.',
+);
+
+export const NucleiTemplateList = named(
+  'NucleiTemplateList',
+  z.object({
+    count: count(),
+    limit: described(count(), 'Templates your plan allows.'),
+    max_template_bytes: described(count(), 'The largest template your plan allows, in bytes.'),
+    results: described(z.array(NucleiTemplateSummary), 'Newest first.'),
+  }),
+);
+
+export const NucleiTemplateDeleted = named('NucleiTemplateDeleted', z.object({ id: uuid(), deleted: z.literal(true) }));
 
 // ---------------------------------------------------------------- operator API
 

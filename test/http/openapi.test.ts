@@ -2,15 +2,18 @@
  * The OpenAPI document is true: it validates as OpenAPI 3.1, it lists exactly the
  * routes the app serves (compared with the router itself, both ways), its request
  * schemas are the routes' own, its examples fit its schemas, and the app's real
- * answers fit its response schemas — over a whole session with the echo test scanner
- * added to the registry (so a plug-in documents itself too). Nothing leaves loopback.
+ * answers fit its response schemas, media types and headers — over a whole session
+ * with the echo test scanner added to the registry (so a plug-in documents itself
+ * too), its exports and nuclei templates. Nothing leaves loopback.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticResolver } from '../../adapters/dnsResolver.js';
 import { BASE_PATH, createApp } from '../../http/app.js';
-import { openApiDocument } from '../../http/openapi/document.js';
+import { openApiDocument, scanReportComponent } from '../../http/openapi/document.js';
+import { NUCLEI_TEMPLATE_YAML } from '../../http/openapi/examples.js';
 import { operations } from '../../http/openapi/operations.js';
 import { BUILT_IN_SCANNERS, scannerRegistry } from '../../scanners/registry.js';
 import { echoScanner } from '../support/scanners/echo/echo.plugin.js';
@@ -31,6 +34,8 @@ type Json = Record<string, any>;
 const scanners = scannerRegistry([...BUILT_IN_SCANNERS, echoScanner]);
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+/** Whether PDF exports can render here (the service's default browser path). */
+const hasChromium = existsSync(process.env.SECABLY_CHROMIUM_PATH ?? '/usr/bin/chromium');
 /** Served but not API operations: the interactive docs page and its files. */
 const NOT_API = ['GET /docs', 'GET /docs/assets/{file}'];
 
@@ -235,14 +240,24 @@ describe.skipIf(needsEmbedded)('the OpenAPI document', () => {
       expect(doc.components.headers[name]).toBeDefined();
     }
     for (const [method, path, op] of operationsOf(doc)) {
-      const limited = !path.startsWith('/admin/') && path !== '/healthz' && path !== '/openapi.json';
+      const limited = path !== '/healthz' && path !== '/openapi.json';
       for (const [status, response] of Object.entries(op.responses as Json)) {
         const headers = Object.keys(resolve(doc, response as Json).headers ?? {});
-        if (limited) expect(headers, `${method} ${path} ${status}`).toContain('X-RateLimit-Remaining');
+        // Refused before the rate limits: a body over 64 KiB, an operator API that is off; and the files of an
+        // export, a Response the route builds itself (http/exports.routes.ts).
+        const early =
+          status === '413' ||
+          (path.startsWith('/admin/') && status === '403') ||
+          (path.startsWith('/scans/{id}/export/') && !path.includes('verify') && status === '200');
+        const where = `${method} ${path} ${status}`;
+        if (limited && !early) expect(headers, where).toContain('X-RateLimit-Remaining');
+        else expect(headers, where).not.toContain('X-RateLimit-Remaining');
         if (status === '429') expect(headers).toContain('Retry-After');
+        expect(headers, where).toContain('X-Request-Id');
       }
       if (limited) expect(op.responses['429'], `${method} ${path}`).toBeDefined();
     }
+    expect(resolve(doc, doc.components.responses.MethodNotAllowed).headers).toHaveProperty('Allow');
     const error = doc.components.schemas.Error;
     expect(Object.keys(error.properties)).toEqual(['error', 'code', 'details']);
     expect(doc.components.schemas.ValidationError.properties.details.properties.fields).toBeDefined();
@@ -265,19 +280,48 @@ describe.skipIf(needsEmbedded)('the OpenAPI document', () => {
       const where = `${method.toUpperCase()} ${path}`;
       if (op.requestBody) {
         expect(op.requestBody.content['application/json'].example, `${where} request example`).toBeDefined();
-        fits(`${where} request`, op.requestBody.content['application/json']);
+        for (const [type, media] of Object.entries(op.requestBody.content as Json)) {
+          expect(media.example, `${where} request example (${type})`).toBeDefined();
+          fits(`${where} request (${type})`, media);
+        }
       }
       for (const [status, response] of Object.entries(op.responses as Json)) {
         if (response.$ref) continue;
-        const media = response.content?.['application/json'];
-        if (media && path !== '/openapi.json') expect(media.example, `${where} ${status} example`).toBeDefined();
-        fits(`${where} ${status}`, media);
+        for (const [type, media] of Object.entries((response.content ?? {}) as Json)) {
+          if (media.schema && path !== '/openapi.json') {
+            expect(media.example, `${where} ${status} example (${type})`).toBeDefined();
+          }
+          fits(`${where} ${status} (${type})`, media);
+        }
       }
     }
     for (const [name, response] of Object.entries(doc.components.responses as Json)) {
       fits(`components.responses.${name}`, response.content['application/json']);
     }
-    expect(checked).toBeGreaterThan(75);
+    expect(checked).toBeGreaterThan(90);
+  });
+
+  it('carries the JSON export schema exactly as docs/schemas/scan-report.schema.json publishes it', () => {
+    const published = JSON.parse(
+      readFileSync(new URL('../../docs/schemas/scan-report.schema.json', import.meta.url), 'utf8'),
+    ) as Json;
+    const { $schema: _dialect, $id: _id, ...rest } = published;
+    const carried = JSON.parse(
+      JSON.stringify(doc.components.schemas.ScanReport).replaceAll(
+        '"#/components/schemas/ScanReport/$defs/',
+        '"#/$defs/',
+      ),
+    ) as Json;
+    expect(carried).toEqual(rest);
+    expect(doc.components.schemas.ScanReport).toEqual(scanReportComponent());
+    const exportJson = doc.paths['/scans/{id}/export/'].post.responses['200'].content;
+    expect(Object.keys(exportJson)).toEqual([
+      'application/pdf',
+      'application/json',
+      'text/csv',
+      'application/sarif+json',
+    ]);
+    expect(exportJson['application/json'].schema.$ref).toBe('#/components/schemas/ScanReport');
   });
 
   it("has request examples the routes' own schemas accept", () => {
@@ -326,11 +370,20 @@ describe.skipIf(needsEmbedded)("the document's request schemas are the routes' o
       body: { name: 'loopback', target_value: '127.0.0.1' },
     });
     expect(target.status).toBe(201);
+    const scan = await rt.call('POST', '/api/v1/echo/scan/', {
+      token: session.access,
+      body: { target_id: target.body.id, findings: 0 },
+    });
+    expect(scan.status).toBe(201);
     let strict = 0;
     for (const [method, path, op] of operationsOf(doc)) {
       if (!op.requestBody) continue;
       const media = op.requestBody.content['application/json'];
-      const id = path.startsWith('/admin/') ? session.userId : target.body.id;
+      const id = path.startsWith('/admin/')
+        ? session.userId
+        : path.startsWith('/scans/{id}/')
+          ? scan.body.scan_id
+          : target.body.id;
       const url = `/api/v1${path.replace('{id}', id)}`;
       const options = path.startsWith('/admin/') ? { headers: admin } : { token: session.access };
       // Scanner bodies pass unknown fields on to the plug-in, which refuses them once the target is known.
@@ -351,6 +404,13 @@ describe.skipIf(needsEmbedded)("the document's request schemas are the routes' o
 
   it('refuses query parameters it does not list and accepts the ones it lists', async () => {
     const { access } = await registerAndLogin(rt);
+    /** Parameters that go in pairs, one pair or the other (the operation's description says so). */
+    const exclusive: Record<string, string[][]> = {
+      '/account/credits/': [
+        ['limit', 'offset'],
+        ['page', 'page_size'],
+      ],
+    };
     for (const path of ['/scans/', '/targets/', '/findings/', '/account/credits/']) {
       const bad = await rt.call('GET', `/api/v1${path}?zz_not_a_parameter=1`, { token: access });
       expect(bad.status, path).toBe(400);
@@ -359,8 +419,18 @@ describe.skipIf(needsEmbedded)("the document's request schemas are the routes' o
         params.map((p): [string, string] => [p.name as string, String(p.schema.enum?.[0] ?? 1)]),
       );
       if (query.has('target_id')) query.set('target_id', '3f1d2c4b-5a69-4e87-b0c1-d2e3f4a5b6c7');
-      const good = await rt.call('GET', `/api/v1${path}?${query}`, { token: access });
-      expect(good.status, `${path}?${query}`).toBe(200);
+      const groups = exclusive[path] ?? [[...query.keys()]];
+      for (const group of groups) {
+        const one = new URLSearchParams([...query].filter(([name]) => group.includes(name)));
+        const good = await rt.call('GET', `/api/v1${path}?${one}`, { token: access });
+        expect(good.status, `${path}?${one}`).toBe(200);
+      }
+      expect(groups.flat().sort(), path).toEqual([...query.keys()].sort());
+      if (groups.length > 1) {
+        const both = await rt.call('GET', `/api/v1${path}?${query}`, { token: access });
+        expect(both.status, `${path}?${query}: one pair or the other`).toBe(400);
+        expect(doc.paths[path].get.description).toContain('not both');
+      }
     }
   });
 });
@@ -374,24 +444,30 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
     if (doc) check = schemaValidator(doc);
   });
 
-  /** Calls the API and checks the answer against the document: status, body, rate-limit headers. */
+  /** An answer fits a documented response: a documented media type, its schema, every required header. */
+  function fits(where: string, response: Json, res: TestResponse): void {
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    if (response.content) {
+      expect(Object.keys(response.content), `${where}: Content-Type ${type} is documented`).toContain(type);
+      const schema = response.content[type]?.schema;
+      const shown = (typeof res.body === 'string' ? res.body : JSON.stringify(res.body)).slice(0, 500);
+      if (schema) expect(check(schema, res.body), `${where}: ${shown}`).toBeUndefined();
+    }
+    for (const [name, header] of Object.entries((response.headers ?? {}) as Json)) {
+      if (resolve(doc, header).required) expect(res.headers.get(name), `${where}: ${name}`).not.toBeNull();
+    }
+  }
+
+  /** Calls the API and checks the answer against the document: status, media type, body, headers. */
   async function call(method: string, url: string, options: CallOptions = {}): Promise<TestResponse> {
     const res = await rt.call(method, url, options);
     const op = documentedOperation(doc, method, url);
     const where = `${method} ${url} → ${res.status}`;
     expect(op, `${method} ${url} is documented`).toBeDefined();
     const response = op!.responses[String(res.status)];
-    expect(response, `${where} is a documented status (${JSON.stringify(res.body)})`).toBeDefined();
-    const resolved = resolve(doc, response);
-    const schema = resolved.content?.['application/json']?.schema;
-    if (schema) expect(check(schema, res.body), `${where}: ${JSON.stringify(res.body).slice(0, 500)}`).toBeUndefined();
-    // The rate-limit headers: on every answer of an operation behind the rate limits (its success answers say so).
-    const success = resolve(doc, Object.values(op!.responses as Json)[0] as Json);
-    const limited = Object.keys(success.headers ?? {}).includes('X-RateLimit-Limit');
-    for (const header of Object.keys(resolved.headers ?? {})) {
-      if (header.startsWith('X-RateLimit-') && !limited) continue;
-      expect(res.headers.get(header), `${where}: ${header}`).not.toBeNull();
-    }
+    const shown = (typeof res.body === 'string' ? res.body : JSON.stringify(res.body)).slice(0, 500);
+    expect(response, `${where} is a documented status (${shown})`).toBeDefined();
+    fits(where, resolve(doc, response), res);
     exercised.add(`${method} ${op!.operationId} ${res.status}`);
     return res;
   }
@@ -405,8 +481,18 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
     expect(registered.status).toBe(201);
     await call('POST', '/api/v1/auth/register/', { body: user }); // 409
     await call('POST', '/api/v1/auth/register/', { body: { ...user, password_confirm: 'something else entirely' } });
+    const weak = await call('POST', '/api/v1/auth/register/', {
+      body: newUser({ password: 'password1234', password_confirm: 'password1234' }),
+    });
+    expect(weak.body.details.fields.password[0]).toMatch(/too easy to guess/);
     const login = await call('POST', '/api/v1/auth/login/', { body: { email: user.email, password: user.password } });
     await call('POST', '/api/v1/auth/login/', { body: { email: user.email, password: 'wrong password 123' } });
+    // Per-account login throttling: after 5 failed attempts the next one waits (429 login_throttled).
+    const guessed = { email: `nobody-${Date.now()}@example.com`, password: 'wrong password 123' };
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/v1/auth/login/', { body: guessed })).status).toBe(401);
+    const throttled = await call('POST', '/api/v1/auth/login/', { body: guessed });
+    expect(throttled.status).toBe(429);
+    expect(throttled.body.code).toBe('login_throttled');
     const refreshed = await call('POST', '/api/v1/auth/refresh/', { body: { refresh: login.body.refresh } });
     let token = refreshed.body.access as string;
     const userId = registered.body.user.id as string;
@@ -420,6 +506,16 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
       body: 'first_name=Ada',
       headers: { 'content-type': 'text/plain' },
     });
+    const deep = await call('PATCH', '/api/v1/profile/', {
+      token,
+      body: `{"first_name":${'['.repeat(40)}${']'.repeat(40)}}`,
+    });
+    expect(deep.body.code).toBe('json_too_deep');
+    // A known path with another method: 405 with Allow (no operation: the general answer).
+    const wrongMethod = await rt.call('PUT', '/api/v1/targets/', { token, body: {} });
+    expect(wrongMethod.status).toBe(405);
+    fits('PUT /api/v1/targets/ → 405', resolve(doc, doc.components.responses.MethodNotAllowed), wrongMethod);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD, POST');
     await call('GET', '/api/v1/stats/', { token });
     await call('GET', '/api/v1/subscription/', { token });
     const password = 'difference engine 1822';
@@ -429,8 +525,17 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
     });
     token = changed.body.access;
 
+    expect(changed.body.revoked_api_keys).toEqual([]);
     const key = await call('POST', '/api/v1/api-keys/', { token, body: { name: 'laptop' } });
     await call('GET', '/api/v1/api-keys/', { token: key.body.key });
+    // What an API key may not do: create keys, change the password.
+    const byKey = await call('POST', '/api/v1/api-keys/', { token: key.body.key, body: { name: 'another' } });
+    expect(byKey.body.code).toBe('session_required');
+    const passwordByKey = await call('POST', '/api/v1/auth/change-password/', {
+      token: key.body.key,
+      body: { old_password: password, new_password: 'analytical engine 1843', new_password_confirm: 'x' },
+    });
+    expect([passwordByKey.status, passwordByKey.body.code]).toEqual([403, 'session_required']);
     await call('DELETE', `/api/v1/api-keys/${key.body.id}/`, { token });
     await call('DELETE', `/api/v1/api-keys/${key.body.id}/`, { token }); // 404
 
@@ -447,9 +552,10 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
       expect(refused.status, type).toBe(400);
     }
     // A scanner without a runner yet: 501.
+    const notLive = scanners.plugins.find((plugin) => !plugin.loadRunner)!;
     const unavailable = await call('POST', '/api/v1/scans/create/', {
       token,
-      body: { target_id: targetId, scanner_type: 'zap' },
+      body: { target_id: targetId, scanner_type: notLive.type },
     });
     expect(unavailable.status).toBe(501);
 
@@ -459,7 +565,46 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
       body: { credits: 10, reason: 'openapi test' },
     });
     await call('POST', `/api/v1/admin/users/${userId}/credits/`, { body: { credits: 10, reason: 'x' } }); // 401
+    await call('POST', `/api/v1/admin/users/${userId}/credits/`, { headers: admin, body: { credits: 0 } }); // 400
     await call('GET', '/api/v1/account/credits/?limit=5', { token });
+    const paged = await call('GET', '/api/v1/account/credits/?page=2&page_size=1', { token });
+    expect(paged.body.history).toMatchObject({ page: 2, page_size: 1, offset: 1, limit: 1 });
+    expect(paged.body.history.previous).not.toBeNull();
+    await call('GET', '/api/v1/account/credits/?page=1&limit=5', { token }); // 400: one pair or the other
+
+    // Nuclei templates: upload (JSON and YAML), list, get, delete.
+    const template = await call('POST', '/api/v1/nuclei/templates/', {
+      token,
+      body: { template: NUCLEI_TEMPLATE_YAML },
+    });
+    expect(template.status).toBe(201);
+    const secondYaml = NUCLEI_TEMPLATE_YAML.replace('id: acme-internal-status', 'id: acme-second');
+    const asYaml = await call('POST', '/api/v1/nuclei/templates/', {
+      token,
+      body: secondYaml,
+      headers: { 'content-type': 'text/yaml' },
+    });
+    expect(asYaml.status).toBe(201);
+    await call('POST', '/api/v1/nuclei/templates/', {
+      token,
+      body: NUCLEI_TEMPLATE_YAML,
+      headers: { 'content-type': 'application/x-yaml' },
+    }); // 409: the same YAML id
+    const refusedTemplate = await call('POST', '/api/v1/nuclei/templates/', {
+      token,
+      body: { template: NUCLEI_TEMPLATE_YAML.replace('http:', 'dns:') },
+    });
+    expect(refusedTemplate.body.code).toBe('invalid_template');
+    await call('POST', '/api/v1/nuclei/templates/', {
+      token,
+      body: NUCLEI_TEMPLATE_YAML,
+      headers: { 'content-type': 'text/plain' },
+    }); // 415
+    const templates = await call('GET', '/api/v1/nuclei/templates/', { token });
+    expect(templates.body.count).toBe(2);
+    await call('GET', `/api/v1/nuclei/templates/${template.body.id}/`, { token });
+    await call('DELETE', `/api/v1/nuclei/templates/${template.body.id}/`, { token });
+    await call('GET', `/api/v1/nuclei/templates/${template.body.id}/`, { token }); // 404
 
     await call('GET', '/api/v1/targets/?page_size=5', { token });
     await call('GET', `/api/v1/targets/${targetId}/`, { token });
@@ -503,7 +648,36 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
       body: { website_id: targetId, scanner_type: 'echo', scan_config: { slow: true } },
     });
     await call('POST', `/api/v1/scans/${third.body.scan_id}/cancel/`, { token });
-    await call('POST', `/api/v1/websites/${targetId}/scan/`, { token, body: { scanner_type: 'echo' } });
+    const pending = await call('POST', `/api/v1/websites/${targetId}/scan/`, {
+      token,
+      body: { scanner_type: 'echo', scan_config: { slow: true } },
+    });
+    expect(pending.body.status).toBe('pending');
+
+    // Exports of the completed scan, in every format, and the digest verified.
+    const exportUrl = `/api/v1/scans/${first.body.scan_id}/export/`;
+    const report = await call('POST', exportUrl, { token, body: { format: 'json' } });
+    expect(report.status).toBe(200);
+    const digest = report.headers.get('x-secably-report-digest')!;
+    expect(report.body.source.digest).toBe(digest);
+    expect(report.body.findings).toHaveLength(4);
+    const csv = await call('GET', `${exportUrl}?format=csv`, { token });
+    expect([csv.status, csv.headers.get('x-secably-report-digest')]).toEqual([200, digest]);
+    const sarif = await call('POST', exportUrl, { token, body: { format: 'sarif' } });
+    expect(sarif.body.runs[0].properties.secablyReport.digest).toBe(digest);
+    const pdf = await call('GET', `${exportUrl}?format=pdf`, { token });
+    expect(pdf.status, 'PDF renders where Chromium is (503 pdf_unavailable elsewhere)').toBe(hasChromium ? 200 : 503);
+    await call('GET', `${exportUrl}?format=docx`, { token }); // 400
+    const notCompleted = await call('POST', `/api/v1/scans/${third.body.scan_id}/export/`, {
+      token,
+      body: { format: 'json' },
+    });
+    expect(notCompleted.body.code).toBe('scan_not_completed');
+    const verified = await call('GET', `${exportUrl}verify/?digest=sha256:${digest}`, { token });
+    expect(verified.body).toMatchObject({ matches: true, current: true });
+    const forged = await call('GET', `${exportUrl}verify/?digest=${'0'.repeat(64)}`, { token });
+    expect(forged.body).toMatchObject({ matches: false, covers_revision: null });
+    await call('GET', `${exportUrl}verify/?digest=not-a-digest`, { token }); // 400
 
     await call('GET', `/api/v1/scans/${first.body.scan_id}/`, { token });
     await call('GET', `/api/v1/echo/scan/${first.body.scan_id}/`, { token });
@@ -524,11 +698,12 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
     await call('GET', '/api/v1/account/credits/', { token });
 
     await call('DELETE', `/api/v1/websites/${site.body.id}/`, { token });
-    await call('DELETE', `/api/v1/targets/${targetId}/`, { token });
+    const deleted = await call('DELETE', `/api/v1/targets/${targetId}/`, { token });
+    expect(deleted.body.cancelled_scans).toEqual([pending.body.scan_id]);
 
     const statuses = new Set([...exercised].map((entry) => entry.split(' ')[2]));
     expect([...statuses].sort()).toEqual(
-      expect.arrayContaining(['200', '201', '400', '401', '402', '404', '409', '415', '501']),
+      expect.arrayContaining(['200', '201', '400', '401', '402', '403', '404', '409', '415', '429', '501']),
     );
     // Every operation has been answered for real and checked; the built-in scanners' success answers are
     // generated by the same code as echo's (nmap's scan_result is checked by the nmap tests).
@@ -547,10 +722,20 @@ describe.skipIf(needsEmbedded)("the app's answers fit the documented responses",
       for (let i = 0; i < 3 && res?.status !== 429; i++) res = await strict.call('GET', '/api/v1/plans/');
       expect(res!.status).toBe(429);
       const op = documentedOperation(doc, 'GET', '/api/v1/plans/')!;
-      const response = resolve(doc, op.responses['429']);
-      expect(check(response.content['application/json'].schema, res!.body)).toBeUndefined();
+      fits('GET /plans/ → 429', resolve(doc, op.responses['429']), res!);
       expect(Number(res!.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(res!.headers.get('x-ratelimit-remaining')).toBe('0');
+      // The operator API: failed authentications per address (1 an hour at this multiplier).
+      const url = '/api/v1/admin/users/3f1d2c4b-5a69-4e87-b0c1-d2e3f4a5b6c7/credits/';
+      const operatorOp = documentedOperation(doc, 'POST', url)!;
+      const bad = { authorization: 'Bearer not-the-token' };
+      const first = await strict.call('POST', url, { headers: bad, body: { credits: 1, reason: 'x' } });
+      expect(first.status).toBe(401);
+      fits('operator 401', resolve(doc, operatorOp.responses['401']), first);
+      const second = await strict.call('POST', url, { headers: bad, body: { credits: 1, reason: 'x' } });
+      expect(second.status).toBe(429);
+      fits('operator 429', resolve(doc, operatorOp.responses['429']), second);
+      expect(second.body.details.tier).toBe('operator_authentication');
     } finally {
       await strict.cleanup();
     }
