@@ -114,7 +114,7 @@ export function exportsRoutes(deps: AppDeps) {
       generatedAt: deps.clock.now().toISOString(),
     };
     const { contentType, extension } = FORMAT_TYPES[chosen];
-    const headers = new Headers({
+    const headers: Record<string, string> = {
       'Content-Type': contentType,
       'Content-Disposition': `attachment; filename="${exportFileName(model, extension)}"`,
       'Cache-Control': 'no-store',
@@ -122,17 +122,18 @@ export function exportsRoutes(deps: AppDeps) {
       'X-Secably-Report-Stream': source.stream,
       'X-Secably-Report-Revision': String(source.lastRevision),
       'X-Secably-Report-Digest': source.digest,
-    });
+    };
+    // Through the context, so the rate-limit headers the limiters prepared are kept.
     if (chosen === 'pdf') {
       const pdf = await renderPdf(c, input);
-      headers.set('Content-Length', String(pdf.length));
-      return new Response(new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.length), { status: 200, headers });
+      headers['Content-Length'] = String(pdf.length);
+      return c.body(new Uint8Array(pdf) as Uint8Array<ArrayBuffer>, 200, headers);
     }
     const writer = chosen === 'json' ? jsonReport : chosen === 'csv' ? csvReport : sarifReport;
     const body = byteStream(writer(input), (error) =>
       deps.logger.error({ err: error, reqId: c.get('requestId'), scanId }, 'export failed while streaming'),
     );
-    return new Response(body, { status: 200, headers });
+    return c.body(body, 200, headers);
   }
 
   async function renderPdf(c: Context<AppEnv>, input: ReportInput): Promise<Buffer> {

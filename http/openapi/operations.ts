@@ -219,7 +219,6 @@ const exportFile: OperationResponse = {
     'application/sarif+json': { jsonSchema: SARIF_LOG, example: example.sarifReport },
   },
   headers: REPORT_HEADERS,
-  withoutRateLimitHeaders: true,
 };
 
 const exportErrors: Readonly<Record<number, OperationResponse>> = {

@@ -9,7 +9,7 @@ export function createRunner(): ScannerRunner {
     const evidence = 'e'.repeat(Number(config.evidence_bytes));
     if (config.slow) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, 5_000);
+        const timer = setTimeout(resolve, 50_000); // until cancelled (bounded)
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
           reject(new Error('aborted'));
