@@ -93,7 +93,7 @@ export interface CertificateReport {
   readonly expired: boolean;
   readonly not_yet_valid: boolean;
   readonly expires_soon: boolean;
-  readonly subject_alt_names: readonly string[];
+  readonly subject_alt_names: string[];
   readonly hostname: string;
   readonly hostname_matches: boolean;
   readonly serial_number: string;
@@ -108,17 +108,17 @@ export interface CertificateReport {
   readonly self_signed: boolean;
   readonly trust_error: TrustError;
   /** The subjects of the path to the trust anchor (leaf first), as built. */
-  readonly trust_path: readonly string[];
+  readonly trust_path: string[];
   /** The served chain: each certificate issued by the next one, nothing extra. */
   readonly chain_order_ok: boolean;
-  readonly chain: readonly ChainEntry[];
+  readonly chain: ChainEntry[];
   /** Served certificates (not trust anchors) whose signature uses SHA-1 / MD5 (or older): subjects. */
-  readonly sha1_signed: readonly string[];
-  readonly md5_signed: readonly string[];
+  readonly sha1_signed: string[];
+  readonly md5_signed: string[];
   /** Served certificates (not trust anchors) with a key below 2048 bits (RSA/DSA) or 224 bits (EC). */
-  readonly weak_keys: readonly string[];
+  readonly weak_keys: string[];
   readonly certificate_transparency: boolean;
-  readonly ocsp_urls: readonly string[];
+  readonly ocsp_urls: string[];
   readonly ocsp: OcspInfo;
 }
 
@@ -345,7 +345,7 @@ export function analyzeCertificateChain(
     expired,
     not_yet_valid: notYetValid,
     expires_soon: expiresSoon,
-    subject_alt_names: leaf.subjectAltNames,
+    subject_alt_names: [...leaf.subjectAltNames],
     hostname: options.hostname,
     hostname_matches: hostnameMatches,
     serial_number: leaf.serialNumber,
@@ -369,7 +369,7 @@ export function analyzeCertificateChain(
     md5_signed: md5Signed,
     weak_keys: weakKeys,
     certificate_transparency: leaf.embeddedScts,
-    ocsp_urls: leaf.ocspUrls,
+    ocsp_urls: [...leaf.ocspUrls],
     ocsp: ocspInfo(leaf, options.ocspResponse, options.now),
   };
 }

@@ -10,6 +10,7 @@
  * A connection that cannot be made raises `ConnectionFailure` with what happened
  * (refused, timeout, unreachable, reset) so the first probe can tell the user.
  */
+import { setMaxListeners } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { ScanAbortedError } from '../shared/errors.js';
 
@@ -64,6 +65,11 @@ export interface Connector {
   readonly limits: ConnectionLimits;
   /** Runs `body` on a fresh connection (waiting for a free slot), then closes it. */
   converse<T>(body: (conversation: Conversation) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
+  /**
+   * Runs `body` holding a connection slot, counted as one handshake, without opening
+   * a socket (for probes that connect through node:tls themselves).
+   */
+  withSlot<T>(body: () => Promise<T>): Promise<T>;
   /** Connections made so far. */
   handshakes(): number;
   /** Connections that failed (refused, timed out, reset before an answer). */
@@ -130,7 +136,13 @@ export function createConnector(options: {
   signal: AbortSignal;
   limits: ConnectionLimits;
 }): Connector {
-  const { address, port, signal, limits } = options;
+  const { address, port, limits } = options;
+  // One listener on the caller's signal; ours carries the many per-socket listeners.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const signal = controller.signal;
+  if (options.signal.aborted) controller.abort(options.signal.reason);
+  else options.signal.addEventListener('abort', () => controller.abort(options.signal.reason), { once: true });
   const gate = semaphore(Math.max(1, limits.maxConnections));
   const label = `${address.includes(':') ? `[${address}]` : address}:${port}`;
   let made = 0;
@@ -177,6 +189,19 @@ export function createConnector(options: {
     limits,
     handshakes: () => made,
     failures: () => failed,
+    async withSlot(body) {
+      if (signal.aborted) throw new ScanAbortedError('TLS scan aborted');
+      const release = await gate.acquire(signal);
+      try {
+        if (made >= limits.maxHandshakes) {
+          throw new HandshakeBudgetError(`the scan's budget of ${limits.maxHandshakes} handshakes is spent`);
+        }
+        made++;
+        return await body();
+      } finally {
+        release();
+      }
+    },
     async converse(body, converseOptions = {}) {
       if (signal.aborted) throw new ScanAbortedError('TLS scan aborted');
       const release = await gate.acquire(signal);

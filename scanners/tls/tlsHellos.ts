@@ -30,13 +30,18 @@ export interface ProbeContext {
   readonly connector: Connector;
   /** SNI name (null for an IP target). */
   readonly serverName: string | null;
-  /** x25519 and P-256 shares, made once per scan (we never finish a handshake with them). */
+  /** The x25519 share every TLS 1.3 hello offers (as browsers do), made once per scan; other groups go through a HelloRetryRequest. */
   readonly keyShares: readonly KeyShare[];
   /** Records something that could not be checked (kept in the result, makes it `incomplete`). */
   note(problem: string): void;
   /** Reports one more handshake done (progress). */
   tick(): void;
+  /** Probes that failed in a row; past `MAX_CONSECUTIVE_FAILURES` the scan stops asking (the server stopped answering). */
+  readonly health: { consecutiveFailures: number; gaveUp: boolean };
 }
+
+/** After this many probes in a row without an answer, the remaining probes are given up. */
+export const MAX_CONSECUTIVE_FAILURES = 6;
 
 export function createProbeContext(
   connector: Connector,
@@ -49,9 +54,10 @@ export function createProbeContext(
   return {
     connector,
     serverName,
-    keyShares: [generateKeyShare(29), generateKeyShare(23)],
+    keyShares: [generateKeyShare(29)],
     note: hooks.note,
     tick: hooks.tick,
+    health: { consecutiveFailures: 0, gaveUp: false },
   };
 }
 
@@ -128,6 +134,23 @@ export async function probe(
   what: string,
   until: ReadUntil = 'flight',
 ): Promise<ProbeResult> {
+  if (context.health.gaveUp) return { kind: 'failed', reason: 'the server stopped answering' };
+  const result = await probeOnce(context, hello, what, until);
+  if (result.kind === 'failed') {
+    context.health.consecutiveFailures++;
+    if (context.health.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES && !context.health.gaveUp) {
+      context.health.gaveUp = true;
+      context.note(
+        `the server stopped answering after ${context.connector.handshakes()} connections; the remaining probes were skipped`,
+      );
+    }
+  } else {
+    context.health.consecutiveFailures = 0;
+  }
+  return result;
+}
+
+async function probeOnce(context: ProbeContext, hello: Buffer, what: string, until: ReadUntil): Promise<ProbeResult> {
   let lastReason = '';
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
