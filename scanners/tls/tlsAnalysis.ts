@@ -45,13 +45,7 @@ import {
   type Sslv2Scan,
   type VersionScan,
 } from './tlsProbes.js';
-import type {
-  CertificateInfo,
-  SecurityChecks,
-  SuiteEntry,
-  TlsScanResult,
-  VersionSuites,
-} from './tlsResult.js';
+import type { CertificateInfo, SecurityChecks, SuiteEntry, TlsScanResult, VersionSuites } from './tlsResult.js';
 import {
   testClientRenegotiation,
   testCompression,

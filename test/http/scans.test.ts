@@ -304,7 +304,7 @@ describe('credits and scans', () => {
       expect(res.status).toBe(501);
       expect(res.body.code).toBe('scanner_not_available');
     }
-    for (const path of ['/api/v1/sslyze/scan/', '/api/v1/openvas/scan/']) {
+    for (const path of ['/api/v1/openvas/scan/']) {
       const res = await rt.call('POST', path, { token: access, body: { target_id: targetId } });
       expect(res.status).toBe(501);
     }
