@@ -19,6 +19,7 @@ import {
   type RootStore,
   type CertificateReport,
 } from './certificateAnalysis.js';
+import { parseCertificate } from './certificate.parser.js';
 import { LEGACY_OFFER, sslv2SpecById, suiteById, type CipherSuite } from './cipherSuites.js';
 import { checkHsts, HSTS_NOT_APPLICABLE, type HstsResult } from './hsts.js';
 import { groupById } from './namedGroups.js';
@@ -588,17 +589,25 @@ async function scanGroups(
   legacy: ReadonlyMap<number, VersionScan>,
   tls13: VersionScan,
 ): Promise<GroupsFound> {
-  const ecdheVersion = [TLS12, TLS11, TLS10].find((version) =>
-    (legacy.get(version)?.suites ?? []).some((s) => /^TLS_ECDHE_/.test(suiteById(s.id).name)),
-  );
-  const ecdheSuites =
-    ecdheVersion === undefined
-      ? []
-      : (legacy.get(ecdheVersion)?.suites ?? [])
-          .map((s) => s.id)
-          .filter((id) => /^TLS_ECDHE_/.test(suiteById(id).name));
+  // ECDHE_RSA suites first: an ECDSA certificate ties the curves a client must offer (see scanLegacyCurves).
+  const ecdhe = (version: number, auth: 'RSA' | 'ECDSA') =>
+    (legacy.get(version)?.suites ?? [])
+      .map((s) => s.id)
+      .filter((id) => suiteById(id).name.startsWith(`TLS_ECDHE_${auth}_`));
+  let ecdheVersion: number | undefined;
+  let ecdheSuites: number[] = [];
+  let certificateCurve: number | undefined;
+  for (const auth of ['RSA', 'ECDSA'] as const) {
+    ecdheVersion = [TLS12, TLS11, TLS10].find((version) => ecdhe(version, auth).length > 0);
+    if (ecdheVersion === undefined) continue;
+    ecdheSuites = ecdhe(ecdheVersion, auth);
+    if (auth === 'ECDSA') certificateCurve = ecdsaCurveOf(legacy.get(ecdheVersion));
+    break;
+  }
   const [tls12Groups, tls13Groups] = await Promise.all([
-    ecdheVersion !== undefined ? scanLegacyCurves(context, ecdheVersion, ecdheSuites) : Promise.resolve(null),
+    ecdheVersion !== undefined
+      ? scanLegacyCurves(context, ecdheVersion, ecdheSuites, certificateCurve)
+      : Promise.resolve(null),
     tls13.supported
       ? scanTls13Groups(
           context,
@@ -611,6 +620,22 @@ async function scanGroups(
     tls13: tls13Groups,
     incomplete: (tls12Groups?.incomplete ?? false) || (tls13Groups?.incomplete ?? false),
   };
+}
+
+const CURVE_GROUPS: Readonly<Record<string, number>> = { prime256v1: 23, secp384r1: 24, secp521r1: 25 };
+
+/** The named group of the ECDSA certificate seen in a version's ECDSA suites. */
+function ecdsaCurveOf(scan: VersionScan | undefined): number | undefined {
+  for (const { chain, suite } of scan?.chains.values() ?? []) {
+    if (!suiteById(suite).name.startsWith('TLS_ECDHE_ECDSA_') || !chain[0]) continue;
+    try {
+      const curve = parseCertificate(chain[0]).publicKey.curve;
+      if (curve && CURVE_GROUPS[curve] !== undefined) return CURVE_GROUPS[curve];
+    } catch {
+      /* unreadable certificate: no hint */
+    }
+  }
+  return undefined;
 }
 
 function keyExchangeSummary(groups: GroupsFound, scans: readonly VersionScan[]): TlsScanResult['key_exchange'] {

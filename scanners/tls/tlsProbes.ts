@@ -318,32 +318,41 @@ export interface GroupScan {
 /**
  * TLS 1.0-1.2 ECDHE curves by elimination: offer only the accepted ECDHE suites and
  * the curves not found yet; the ServerKeyExchange names the server's pick.
+ * `certificateCurve`: with ECDHE_ECDSA suites the server can only use its
+ * certificate when the client also lists the certificate's curve (RFC 8422), so
+ * that curve is offered in every round, last.
  */
 export async function scanLegacyCurves(
   context: ProbeContext,
   version: number,
   ecdheSuites: readonly number[],
+  certificateCurve?: number,
 ): Promise<GroupScan> {
   const found: number[] = [];
   let remaining = [...TLS12_CURVES];
   const label = `${protocolLabel(version)} curves`;
   const suites = ecdheSuites.slice(0, MAX_SUITES_PER_HELLO);
   while (remaining.length > 0) {
-    const outcome = await probe(context, legacyHello(context, version, suites, { groups: remaining }).bytes, label);
+    const offered =
+      certificateCurve !== undefined && !remaining.includes(certificateCurve)
+        ? [...remaining, certificateCurve]
+        : remaining;
+    const outcome = await probe(context, legacyHello(context, version, suites, { groups: offered }).bytes, label);
     if (outcome.kind === 'failed') return { groups: found, incomplete: true };
     if (outcome.kind !== 'server_hello' || outcome.hello.version !== version) break;
-    const seen = keyExchangeOf(outcome.messages, outcome.hello.cipherSuite);
     const ske = outcome.messages.find((m) => m.type === HandshakeType.serverKeyExchange);
-    if (!ske || !seen || seen.type !== 'ECDH') break;
     let groupId: number | null = null;
     try {
-      const params = parseServerKeyExchange(ske.body, 'ECDH');
+      const params = ske ? parseServerKeyExchange(ske.body, 'ECDH') : null;
       if (params?.kind === 'ecdhe') groupId = params.group;
     } catch {
       groupId = null;
     }
     if (groupId === null || !remaining.includes(groupId)) {
-      if (groupId !== null) context.note(`${label}: the server used curve ${groupId}, which was not offered`);
+      // The certificate's curve again (already found): the server ranks it above the rest; stop there.
+      if (groupId !== null && !offered.includes(groupId)) {
+        context.note(`${label}: the server used curve ${groupId}, which was not offered`);
+      }
       break;
     }
     found.push(groupId);
