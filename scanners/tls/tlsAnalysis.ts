@@ -435,6 +435,7 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
     scan_info: {
       engine: TLS_ENGINE,
       handshakes: connector.handshakes(),
+      max_parallel_connections: connector.maxOpen(),
       duration_ms: Date.now() - started,
       incomplete: notes.size > 0 || allScans.some((s) => s.incomplete) || (groups?.incomplete ?? false),
       notes: [...notes],

@@ -69,11 +69,15 @@ export interface Connector {
    * Runs `body` holding a connection slot, counted as one handshake, without opening
    * a socket (for probes that connect through node:tls themselves).
    */
-  withSlot<T>(body: () => Promise<T>): Promise<T>;
+  withSlot<T>(
+    body: (track: (socket: { once(event: 'close', listener: () => void): unknown }) => void) => Promise<T>,
+  ): Promise<T>;
   /** Connections made so far. */
   handshakes(): number;
   /** Connections that failed (refused, timed out, reset before an answer). */
   failures(): number;
+  /** The most sockets that were open at once (from connect to their 'close'). */
+  maxOpen(): number;
 }
 
 const MAX_RECEIVED = 1024 * 1024;
@@ -147,10 +151,19 @@ export function createConnector(options: {
   const label = `${address.includes(':') ? `[${address}]` : address}:${port}`;
   let made = 0;
   let failed = 0;
+  let open = 0;
+  let maxOpen = 0;
+  /** Counts a socket from now until its 'close' event. */
+  const track = (socket: { once(event: 'close', listener: () => void): unknown }) => {
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    socket.once('close', () => open--);
+  };
 
-  async function open(timeoutMs: number): Promise<Socket> {
+  async function openSocket(timeoutMs: number): Promise<Socket> {
     return new Promise<Socket>((resolve, reject) => {
       const socket = connect({ host: address, port, noDelay: true });
+      track(socket);
       const timer = setTimeout(() => {
         cleanup();
         socket.destroy();
@@ -189,6 +202,7 @@ export function createConnector(options: {
     limits,
     handshakes: () => made,
     failures: () => failed,
+    maxOpen: () => maxOpen,
     async withSlot(body) {
       if (signal.aborted) throw new ScanAbortedError('TLS scan aborted');
       const release = await gate.acquire(signal);
@@ -197,7 +211,7 @@ export function createConnector(options: {
           throw new HandshakeBudgetError(`the scan's budget of ${limits.maxHandshakes} handshakes is spent`);
         }
         made++;
-        return await body();
+        return await body(track);
       } finally {
         release();
       }
@@ -213,7 +227,7 @@ export function createConnector(options: {
         made++;
         const timeoutMs = converseOptions.timeoutMs ?? limits.timeoutMs;
         try {
-          socket = await open(limits.timeoutMs);
+          socket = await openSocket(limits.timeoutMs);
         } catch (error) {
           if (error instanceof ConnectionFailure) failed++;
           throw error;
@@ -306,7 +320,14 @@ export function createConnector(options: {
         };
         return await body(conversation);
       } finally {
-        socket?.destroy();
+        // The slot is free once the socket is really closed, so the limit holds on the wire too.
+        if (socket && !socket.closed) {
+          const closing = socket;
+          await new Promise<void>((resolve) => {
+            closing.once('close', () => resolve());
+            closing.destroy();
+          });
+        }
         release();
       }
     },

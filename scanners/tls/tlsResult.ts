@@ -190,6 +190,8 @@ export const TlsScanResultSchema = z.object({
   scan_info: z.object({
     engine: z.string(),
     handshakes: z.number().int(),
+    /** The most connections that were open at once (the limit is 4 by default). */
+    max_parallel_connections: z.number().int(),
     duration_ms: z.number().int(),
     /** Something could not be checked (see notes): lists may be short. */
     incomplete: z.boolean(),

@@ -172,7 +172,7 @@ export async function testClientRenegotiation(
   if (!nodeVersion) return { status: 'error', detail: `renegotiation is not tested over ${protocolLabel(version)}` };
   const { connector } = context;
   try {
-    const result = await connector.withSlot(async () => {
+    const result = await connector.withSlot(async (track) => {
       return new Promise<{ status: RenegotiationStatus; detail: string }>((resolve) => {
         let settled = false;
         let socket: TLSSocket | undefined;
@@ -181,8 +181,9 @@ export async function testClientRenegotiation(
           settled = true;
           clearTimeout(timer);
           connector.signal.removeEventListener('abort', onAbort);
-          socket?.destroy();
-          resolve(value);
+          if (!socket || socket.closed) return resolve(value);
+          socket.once('close', () => resolve(value));
+          socket.destroy();
         };
         const timer = setTimeout(
           () => finish({ status: 'error', detail: 'no renegotiation answer in time' }),
@@ -199,6 +200,7 @@ export async function testClientRenegotiation(
           maxVersion: nodeVersion,
           ciphers: 'ALL:COMPLEMENTOFALL:@SECLEVEL=0',
         });
+        track(socket);
         socket.resume();
         socket.on('error', (error) => finish({ status: 'error', detail: `handshake failed: ${error.message}` }));
         socket.on('close', () => finish({ status: 'error', detail: 'the server closed the connection' }));
