@@ -105,7 +105,11 @@ function toSuite(row: (typeof CIPHER_SUITE_ROWS)[number]): CipherSuite {
     id,
     hex: HEX(id, sslv2 ? 6 : 4),
     name,
-    registered: iana !== null && !/_OLD$/.test(iana) && !/^TLS_(GOSTR341094_RSA|RSA_WITH_28147|CECPQ1)/.test(iana),
+    registered:
+      iana !== null &&
+      iana.startsWith('TLS_') &&
+      !/_OLD$/.test(iana) &&
+      !/^TLS_(GOSTR341094_RSA|RSA_WITH_28147|CECPQ1)/.test(iana),
     opensslName: openssl,
     protocol,
     keyExchange: kx,
