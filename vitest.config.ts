@@ -10,7 +10,12 @@ import { defineConfig } from 'vitest/config';
  *   there (`scripts/servers/servers.sh start` + `env`), and must run when
  *   SECABLY_REQUIRE_DISTRIBUTED=1 (CI).
  */
-const E2E = ['test/http/accounts.test.ts', 'test/http/targets.test.ts', 'test/http/scans.test.ts'];
+const E2E = [
+  'test/http/accounts.test.ts',
+  'test/http/targets.test.ts',
+  'test/http/scans.test.ts',
+  'test/http/sslyzeScans.test.ts',
+];
 const serversUp = Boolean(process.env.MONGODB_URL && process.env.KAFKA_BROKERS);
 const required = ['1', 'true'].includes(process.env.SECABLY_REQUIRE_DISTRIBUTED ?? '');
 if (!serversUp && !required) {
