@@ -46,6 +46,10 @@ export interface ParsedCertificate {
   readonly isCa: boolean;
   readonly ocspUrls: readonly string[];
   readonly caIssuerUrls: readonly string[];
+  /** CRL distribution point URLs. */
+  readonly crlUrls: readonly string[];
+  /** Bits in the serial number (CA/Browser Forum: at least 64 bits of randomness). */
+  readonly serialBits: number;
   /** TLS feature extension asks for a stapled OCSP response (OCSP Must-Staple). */
   readonly mustStaple: boolean;
   /** Embedded signed certificate timestamps (Certificate Transparency). */
@@ -216,6 +220,23 @@ function generalNames(element: DerElement): string[] {
   });
 }
 
+/** Every URI (GeneralName [6]) inside an element, however deeply nested (CRL distribution points). */
+function urisIn(element: DerElement): string[] {
+  if (element.tag === 0x86) return [element.value.toString('latin1')];
+  if (!(element.tag & 0x20)) return [];
+  try {
+    return childrenOf(element).flatMap(urisIn);
+  } catch {
+    return [];
+  }
+}
+
+function serialBitsOf(hex: string): number {
+  const trimmed = hex.replace(/^0+/, '');
+  if (!trimmed) return 0;
+  return (trimmed.length - 1) * 4 + (32 - Math.clz32(Number.parseInt(trimmed[0]!, 16)));
+}
+
 function signatureAlgorithmOf(algorithm: DerElement): { name: string; hash: string } {
   const [oidElement, params] = childrenOf(expectTag(algorithm, Tag.sequence, 'AlgorithmIdentifier'));
   const oid = oidOf(expectTag(oidElement, Tag.oid, 'algorithm'));
@@ -275,6 +296,7 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   let isCa = false;
   const ocspUrls: string[] = [];
   const caIssuerUrls: string[] = [];
+  const crlUrls: string[] = [];
   let mustStaple = false;
   let embeddedScts = false;
   const extensionsWrapper = fields.slice(index).find((e) => e.tag === 0xa3);
@@ -310,6 +332,9 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
             else if (methodOid === '1.3.6.1.5.5.7.48.2') caIssuerUrls.push(url);
           }
           break;
+        case '2.5.29.31':
+          crlUrls.push(...urisIn(value));
+          break;
         case '1.3.6.1.5.5.7.1.24':
           mustStaple = childrenOf(value).some((feature) => feature.tag === Tag.integer && integerHex(feature) === '05');
           break;
@@ -335,6 +360,8 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     isCa,
     ocspUrls,
     caIssuerUrls,
+    crlUrls,
+    serialBits: serialBitsOf(serialNumber),
     mustStaple,
     embeddedScts,
     sha256Fingerprint: createHash('sha256').update(der).digest('hex').toUpperCase(),

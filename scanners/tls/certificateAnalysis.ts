@@ -97,6 +97,8 @@ export interface CertificateReport {
   readonly hostname: string;
   readonly hostname_matches: boolean;
   readonly serial_number: string;
+  /** Bits in the serial number (public CAs must use at least 64 random bits). */
+  readonly serial_bits: number;
   readonly fingerprint_sha256: string;
   readonly fingerprint_sha1: string;
   readonly signature_algorithm: string;
@@ -119,6 +121,7 @@ export interface CertificateReport {
   readonly weak_keys: string[];
   readonly certificate_transparency: boolean;
   readonly ocsp_urls: string[];
+  readonly crl_urls: string[];
   readonly ocsp: OcspInfo;
 }
 
@@ -349,6 +352,7 @@ export function analyzeCertificateChain(
     hostname: options.hostname,
     hostname_matches: hostnameMatches,
     serial_number: leaf.serialNumber,
+    serial_bits: leaf.serialBits,
     fingerprint_sha256: leaf.sha256Fingerprint,
     fingerprint_sha1: leaf.sha1Fingerprint,
     signature_algorithm: leaf.signatureAlgorithm,
@@ -370,6 +374,7 @@ export function analyzeCertificateChain(
     weak_keys: weakKeys,
     certificate_transparency: leaf.embeddedScts,
     ocsp_urls: [...leaf.ocspUrls],
+    crl_urls: [...leaf.crlUrls],
     ocsp: ocspInfo(leaf, options.ocspResponse, options.now),
   };
 }

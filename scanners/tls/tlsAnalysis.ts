@@ -48,6 +48,7 @@ import {
 } from './tlsProbes.js';
 import type { CertificateInfo, SecurityChecks, SuiteEntry, TlsScanResult, VersionSuites } from './tlsResult.js';
 import {
+  testCcsInjection,
   testClientRenegotiation,
   testCompression,
   testFallbackScsv,
@@ -334,6 +335,10 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
     bestLegacy !== undefined && bestLegacy !== SSL3
       ? testCompression(context, bestLegacy, legacySuites(bestLegacy).slice(0, MAX_SUITES_PER_HELLO))
       : Promise.resolve('not_applicable' as const);
+  const ccsTask =
+    bestLegacy !== undefined && bestLegacy !== SSL3
+      ? testCcsInjection(context, bestLegacy, legacySuites(bestLegacy).slice(0, MAX_SUITES_PER_HELLO))
+      : Promise.resolve({ status: 'not_applicable' as const, detail: '' });
   const fallbackVersion = [TLS13, ...LEGACY_VERSIONS].filter((v) => supported(v))[1];
   const fallbackTask =
     fallbackVersion !== undefined && fallbackVersion !== TLS13
@@ -344,9 +349,10 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
     ? additionalChains(context, legacy, tls13.supported, primaryChainTask)
     : Promise.resolve([]);
 
-  const [groups, heartbleed, compression, fallback, primary, additional] = await Promise.all([
+  const [groups, heartbleed, ccs, compression, fallback, primary, additional] = await Promise.all([
     groupsTask,
     heartbleedTask,
+    ccsTask,
     compressionTask,
     fallbackTask,
     primaryChainTask,
@@ -399,6 +405,7 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
   const securityChecks: SecurityChecks = {
     heartbleed: heartbleed ? heartbleed.status : 'not_applicable',
     heartbeat_extension: heartbleed?.heartbeatExtension ?? null,
+    ccs_injection: ccs.status,
     compression,
     secure_renegotiation: heartbleed?.renegotiationInfo ?? null,
     client_renegotiation: renegotiation.status,
@@ -409,6 +416,7 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
   };
   if (renegotiation.status === 'error' && renegotiation.detail) context.note(`renegotiation: ${renegotiation.detail}`);
   if (fallback.status === 'error') context.note(`TLS_FALLBACK_SCSV: ${fallback.detail}`);
+  if (ccs.status === 'error') context.note(`CCS injection: ${ccs.detail}`);
   if (heartbleed?.status === 'error' && heartbleed.detail) context.note(`Heartbleed: ${heartbleed.detail}`);
 
   const allScans = [...legacy.values(), tls13];

@@ -184,6 +184,20 @@ export const TLS_RULES = {
     cve: ['CVE-2011-3389'],
     references: [MOZILLA],
   },
+  cbc: {
+    id: 'tls.cipher.cbc',
+    name: 'CBC-mode cipher suites are accepted (TLS 1.1/1.2)',
+    risk: 'low',
+    description:
+      'The server accepts MAC-then-encrypt CBC suites. Their padding checks have leaked plaintext again and again ' +
+      '(Lucky Thirteen, POODLE variants, Zombie POODLE/GOLDENDOODLE) when implementations are not constant-time; ' +
+      'AEAD suites (GCM, ChaCha20-Poly1305) do not have this class of bug.',
+    solution:
+      'Offer only AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305) to TLS 1.2 clients, as Mozilla\'s "intermediate" profile does.',
+    cwe: [327],
+    cve: ['CVE-2013-0169'],
+    references: [MOZILLA],
+  },
   staticKeyExchange: {
     id: 'tls.cipher.static_key_exchange',
     name: 'Cipher suites without forward secrecy are accepted',
@@ -330,6 +344,28 @@ export const TLS_RULES = {
     solution: 'Reissue the certificate with a SHA-256 signature.',
     cwe: [328],
   },
+  shortSerial: {
+    id: 'tls.cert.short_serial',
+    name: 'Certificate serial number has fewer than 64 bits',
+    risk: 'low',
+    description:
+      'The serial number is shorter than the 64 random bits the CA/Browser Forum Baseline Requirements demand. ' +
+      'Unpredictable serials are what made the 2008 MD5 CA forgery impractical to repeat; public CAs must use them.',
+    solution:
+      'Use a certificate from a CA that issues random serial numbers (every public CA does); for a private CA, generate serials with 128 random bits (`openssl x509 -set_serial 0x$(openssl rand -hex 16)`).',
+    cwe: [330],
+  },
+  noRevocationInfo: {
+    id: 'tls.cert.no_revocation_info',
+    name: 'The certificate names no OCSP responder or CRL',
+    risk: 'low',
+    description:
+      'The certificate has neither an OCSP URL (Authority Information Access) nor a CRL distribution point, so ' +
+      'clients cannot learn that it was revoked if its key is ever compromised.',
+    solution:
+      'Use certificates from a CA that publishes revocation information (public CAs do); for a private CA, add authorityInfoAccess/crlDistributionPoints.',
+    cwe: [299],
+  },
   chainOrder: {
     id: 'tls.cert.chain_order',
     name: 'The certificate chain is out of order or has extra certificates',
@@ -389,6 +425,18 @@ export const TLS_RULES = {
     cve: ['CVE-2014-0160'],
     cvss: { score: 7.5, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N' },
     references: ['https://heartbleed.com/'],
+  },
+  ccsInjection: {
+    id: 'tls.ccs_injection',
+    name: 'OpenSSL CCS injection (early ChangeCipherSpec accepted)',
+    risk: 'high',
+    description:
+      'The server accepted a ChangeCipherSpec before the key exchange, the OpenSSL bug (before 1.0.1h) that lets a man ' +
+      'in the middle force both sides onto keys derived from an empty master secret and read or change the traffic.',
+    solution: 'Upgrade OpenSSL (1.0.1h / 1.0.0m / 0.9.8za or later; better a supported release).',
+    cwe: [326],
+    cve: ['CVE-2014-0224'],
+    cvss: { score: 7.4, vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N' },
   },
   compression: {
     id: 'tls.compression',
@@ -505,6 +553,11 @@ function listSuites(found: readonly { version: ProtocolKey; suite: SuiteEntry }[
     .join('\n');
 }
 
+/** CBC-mode suite (by name: every TLS CBC suite says so; SSLv2 specs are not TLS suites). */
+function isCbc(suite: SuiteEntry): boolean {
+  return /_CBC_/.test(suite.name) && !suite.name.startsWith('SSL_CK_');
+}
+
 function certificateFindings(info: CertificateInfo, location: string): ScannerFinding[] {
   const out: ScannerFinding[] = [];
   const all = [{ ...info, used_for: 'default' }, ...info.additional_certificates];
@@ -593,6 +646,26 @@ function certificateFindings(info: CertificateInfo, location: string): ScannerFi
     );
     out.push(finding(TLS_RULES.sha1Signature, location, [...new Set(algorithms)].join('\n')));
   }
+  const shortSerial = pick((c) => c.serial_bits < 64);
+  if (shortSerial.length > 0) {
+    out.push(
+      finding(
+        TLS_RULES.shortSerial,
+        location,
+        shortSerial.map((c) => `${label(c)}: serial ${c.serial_number} (${c.serial_bits} bits)`).join('\n'),
+      ),
+    );
+  }
+  const noRevocation = pick((c) => c.ocsp_urls.length === 0 && c.crl_urls.length === 0);
+  if (noRevocation.length > 0) {
+    out.push(
+      finding(
+        TLS_RULES.noRevocationInfo,
+        location,
+        noRevocation.map((c) => `${label(c)}: no OCSP URL, no CRL`).join('\n'),
+      ),
+    );
+  }
   const disordered = pick((c) => !c.chain_order_ok && c.chain.length > 1);
   if (disordered.length > 0) {
     out.push(
@@ -658,6 +731,8 @@ export function tlsFindings(result: TlsScanResult): ScannerFinding[] {
       const found = weak(weakness);
       if (found.length > 0) out.push(finding(rule, location, listSuites(found)));
     }
+    const cbc = suitesWith(result, (s, version) => (version === 'tls_1_1' || version === 'tls_1_2') && isCbc(s));
+    if (cbc.length > 0) out.push(finding(TLS_RULES.cbc, location, listSuites(cbc)));
     const all = suitesWith(result, () => true);
     const authenticated = all.filter((e) => !e.suite.weaknesses.includes('anonymous'));
     const withFs = authenticated.filter((e) => e.suite.forward_secrecy);
@@ -719,6 +794,9 @@ export function tlsFindings(result: TlsScanResult): ScannerFinding[] {
         'The server answered a heartbeat request whose payload_length exceeded its payload',
       ),
     );
+  }
+  if (checks.ccs_injection === 'vulnerable') {
+    out.push(finding(TLS_RULES.ccsInjection, location, 'Two early ChangeCipherSpec records drew a decryption alert'));
   }
   if (checks.compression === 'supported') {
     out.push(finding(TLS_RULES.compression, location, 'The server chose DEFLATE compression in its ServerHello'));

@@ -97,6 +97,7 @@ const CertificateReport = z.object({
   hostname: z.string(),
   hostname_matches: z.boolean(),
   serial_number: z.string(),
+  serial_bits: z.number().int(),
   fingerprint_sha256: z.string(),
   fingerprint_sha1: z.string(),
   signature_algorithm: z.string(),
@@ -115,6 +116,7 @@ const CertificateReport = z.object({
   weak_keys: z.array(z.string()),
   certificate_transparency: z.boolean(),
   ocsp_urls: z.array(z.string()),
+  crl_urls: z.array(z.string()),
   ocsp: Ocsp,
 });
 
@@ -130,6 +132,8 @@ const Status = <T extends readonly [string, ...string[]]>(values: T) => z.enum(v
 export const SecurityChecks = z.object({
   heartbleed: Status(['vulnerable', 'not_vulnerable', 'not_applicable', 'error']),
   heartbeat_extension: z.boolean().nullable(),
+  /** Early ChangeCipherSpec accepted (OpenSSL CCS injection, CVE-2014-0224). */
+  ccs_injection: Status(['vulnerable', 'not_vulnerable', 'not_applicable', 'error']),
   /** TLS compression (CRIME). */
   compression: Status(['supported', 'not_supported', 'not_applicable', 'error']),
   /** RFC 5746 renegotiation_info in the ServerHello (null: only TLS 1.3 / SSLv2, where it does not apply). */

@@ -103,6 +103,59 @@ export async function testHeartbleed(
   }
 }
 
+export type CcsInjectionStatus = 'vulnerable' | 'not_vulnerable' | 'error';
+
+/**
+ * CCS injection (CVE-2014-0224): after the server's first flight, two early
+ * ChangeCipherSpec records. A patched server refuses the first (unexpected_message)
+ * or stays silent; a vulnerable OpenSSL accepts it, switches to keys derived from an
+ * empty master secret, and fails to decrypt the second (decryption_failed or
+ * bad_record_mac) — testssl.sh's method.
+ */
+export async function testCcsInjection(
+  context: ProbeContext,
+  version: number,
+  suites: readonly number[],
+): Promise<{ status: CcsInjectionStatus; detail: string }> {
+  const hello = legacyHello(context, version, suites);
+  try {
+    const result = await context.connector.converse(async (conversation) => {
+      conversation.send(hello.bytes);
+      const answer = await readAnswer(conversation, 'flight');
+      if (answer.kind !== 'server_hello' || !answer.complete) {
+        return { status: 'error' as const, detail: `no ServerHelloDone (${answer.kind})` };
+      }
+      const already = conversation.received().length;
+      const ccs = Buffer.from([ContentType.changeCipherSpec, version >> 8, version & 0xff, 0, 1, 1]);
+      conversation.send(Buffer.concat([ccs, ccs]));
+      const alertAfter = (data: Buffer): number | null => {
+        const scan = scanRecords(data.subarray(already));
+        if (scan.kind !== 'tls') return null;
+        const alert = scan.records.find((r) => r.type === ContentType.alert && r.fragment.length >= 2);
+        return alert ? alert.fragment[1]! : null;
+      };
+      await conversation.until((data) => alertAfter(data) !== null);
+      const alert = alertAfter(conversation.received());
+      if (alert === null) return { status: 'not_vulnerable' as const, detail: 'no alert: the early CCS was not used' };
+      if (alert === 10 || alert === 40) {
+        return { status: 'not_vulnerable' as const, detail: `alert ${alert} to the early ChangeCipherSpec` };
+      }
+      return {
+        status: 'vulnerable' as const,
+        detail: `alert ${alert} (${alert === 21 ? 'decryption_failed' : alert === 20 ? 'bad_record_mac' : 'unexpected'}): the early ChangeCipherSpec was accepted`,
+      };
+    });
+    context.tick();
+    return result;
+  } catch (error) {
+    if (error instanceof ScanAbortedError) throw error;
+    if (error instanceof ConnectionFailure || error instanceof HandshakeBudgetError) {
+      return { status: 'error', detail: error.message };
+    }
+    throw error;
+  }
+}
+
 export type CompressionStatus = 'supported' | 'not_supported' | 'error';
 
 /** Whether the server accepts DEFLATE compression (CRIME). */

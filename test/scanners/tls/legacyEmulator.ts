@@ -21,6 +21,8 @@ export interface EmulatorConfig {
   readonly heartbeat?: 'vulnerable' | 'patched';
   readonly secureRenegotiation?: boolean;
   readonly fallbackScsv?: boolean;
+  /** 'vulnerable': takes an early ChangeCipherSpec, then fails to decrypt (old OpenSSL); default: unexpected_message. */
+  readonly ccsInjection?: 'vulnerable';
   readonly certificate: Buffer;
 }
 
@@ -65,7 +67,12 @@ const record = (type: number, version: number, body: Buffer) =>
 const handshake = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type]), u24(body.length), body]);
 const alert = (version: number, description: number) => record(21, version, Buffer.from([2, description]));
 
-function answerHello(config: EmulatorConfig, hello: ClientHelloSeen, socket: Socket, state: { version: number }): void {
+function answerHello(
+  config: EmulatorConfig,
+  hello: ClientHelloSeen,
+  socket: Socket,
+  state: { version: number; ccs: number },
+): void {
   const best = Math.max(...config.versions);
   const version = Math.min(hello.version, best);
   const recordVersion = Math.min(hello.version, 0x0301);
@@ -140,7 +147,7 @@ export async function startEmulator(config: EmulatorConfig): Promise<{ port: num
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let buffer = Buffer.alloc(0);
-    const state = { version: 0x0301 };
+    const state = { version: 0x0301, ccs: 0 };
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
       for (;;) {
@@ -162,7 +169,11 @@ export async function startEmulator(config: EmulatorConfig): Promise<{ port: num
         buffer = buffer.subarray(5 + length);
         if (type === 22 && fragment[0] === 1) answerHello(config, readClientHello(fragment.subarray(4)), socket, state);
         else if (type === 24) answerHeartbeat(config, fragment, socket, state.version);
-        else if (type === 21) socket.end();
+        else if (type === 20) {
+          state.ccs++;
+          if (config.ccsInjection !== 'vulnerable') socket.end(alert(state.version, 10));
+          else if (state.ccs === 2) socket.end(alert(state.version, 21));
+        } else if (type === 21) socket.end();
       }
     });
   });

@@ -57,6 +57,7 @@ describe.skipIf(!has('openssl', ['version']))('an ancient server (SSLv2, SSLv3, 
       heartbeat: 'vulnerable',
       secureRenegotiation: false,
       fallbackScsv: false,
+      ccsInjection: 'vulnerable',
     });
   }, 60_000);
 
@@ -100,6 +101,7 @@ describe.skipIf(!has('openssl', ['version']))('an ancient server (SSLv2, SSLv3, 
     expect(analysis.result.security_checks).toMatchObject({
       heartbleed: 'vulnerable',
       heartbeat_extension: true,
+      ccs_injection: 'vulnerable',
       compression: 'supported',
       secure_renegotiation: false,
       fallback_scsv: 'not_supported',
@@ -124,6 +126,7 @@ describe.skipIf(!has('openssl', ['version']))('an ancient server (SSLv2, SSLv3, 
       'tls.cipher.cbc_tls1_0',
       'tls.cipher.no_forward_secrecy',
       'tls.fallback_scsv.missing',
+      'tls.ccs_injection',
     ]) {
       expect(rules, rule).toContain(rule);
     }
@@ -154,6 +157,7 @@ describe.skipIf(!has('openssl', ['version']))('heartbeats on, but patched', () =
     expect(analysis.result.security_checks).toMatchObject({
       heartbleed: 'not_vulnerable',
       heartbeat_extension: true,
+      ccs_injection: 'not_vulnerable',
       compression: 'not_supported',
       secure_renegotiation: true,
       fallback_scsv: 'supported',

@@ -52,7 +52,8 @@ function goodResult(): TlsScanResult {
     subject_alt_names: ['DNS:example.com'],
     hostname: 'example.com',
     hostname_matches: true,
-    serial_number: '01',
+    serial_number: '03A1B2C3D4E5F60718293A4B5C6D7E8F',
+    serial_bits: 122,
     fingerprint_sha256: 'AA',
     fingerprint_sha1: 'BB',
     signature_algorithm: 'sha256WithRSAEncryption',
@@ -70,7 +71,8 @@ function goodResult(): TlsScanResult {
     md5_signed: [],
     weak_keys: [],
     certificate_transparency: true,
-    ocsp_urls: [],
+    ocsp_urls: ['http://r3.o.lencr.org'],
+    crl_urls: [],
     ocsp: {
       stapled: true,
       must_staple: false,
@@ -108,6 +110,7 @@ function goodResult(): TlsScanResult {
     security_checks: {
       heartbleed: 'not_vulnerable',
       heartbeat_extension: false,
+      ccs_injection: 'not_vulnerable',
       compression: 'not_supported',
       secure_renegotiation: true,
       client_renegotiation: 'refused',
@@ -186,9 +189,13 @@ describe('tlsFindings', () => {
       'tls.cipher.des',
       'tls.cipher.cbc_tls1_0',
       'tls.cipher.static_key_exchange',
+      'tls.cipher.cbc',
     ]) {
       expect(byId.has(rule), rule).toBe(true);
     }
+    expect(byId.get('tls.cipher.cbc')!.evidence).toBe(
+      'TLS 1.2: TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_DES_CBC_SHA',
+    );
     expect(byId.has('tls.cipher.no_forward_secrecy')).toBe(false);
     expect(findings.map((f) => f.risk)).toEqual([...findings.map((f) => f.risk)].sort((a, b) => order(a) - order(b)));
   });
@@ -263,6 +270,9 @@ describe('tlsFindings', () => {
         'tls.ocsp.must_staple_missing',
       ]),
     );
+    info.serial_bits = 16;
+    info.ocsp_urls = [];
+    expect(ids(result)).toEqual(expect.arrayContaining(['tls.cert.short_serial', 'tls.cert.no_revocation_info']));
     expect(byId.get('tls.cert.weak_key')!.evidence).toBe('CN=rsa.example.com: RSA 1024 bits');
     expect(byId.get('tls.cert.self_signed')!.evidence).toMatch(/RSA suites/);
   });
@@ -271,6 +281,7 @@ describe('tlsFindings', () => {
     const result = goodResult();
     Object.assign(result.security_checks, {
       heartbleed: 'vulnerable',
+      ccs_injection: 'vulnerable',
       compression: 'supported',
       secure_renegotiation: false,
       client_renegotiation: 'allowed',
