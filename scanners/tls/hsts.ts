@@ -1,7 +1,8 @@
 /**
  * HTTP Strict Transport Security (RFC 6797) of an HTTPS service: one GET through
  * the shared pinned client (same origin only, bounded), following at most three
- * same-origin redirects when the first answer has no header.
+ * same-origin redirects when the first answer has no header. The same answer tells
+ * whether the server compresses HTTP responses (a precondition of BREACH).
  */
 import { createHttpClient, type HttpResponse } from '../shared/httpClient.js';
 import { ScanAbortedError } from '../shared/errors.js';
@@ -24,6 +25,8 @@ export interface HstsResult {
   /** The URL whose answer was judged. */
   readonly url: string | null;
   readonly http_status: number | null;
+  /** The Content-Encoding the server chose when offered gzip, deflate and br (BREACH needs one), or null. */
+  readonly http_compression: string | null;
   readonly error: string | null;
 }
 
@@ -65,6 +68,7 @@ export const HSTS_NOT_APPLICABLE: HstsResult = {
   preload: false,
   url: null,
   http_status: null,
+  http_compression: null,
   error: null,
 };
 
@@ -88,10 +92,12 @@ export async function checkHsts(options: {
   });
   const judge = (response: HttpResponse): HstsResult => {
     const header = response.headers['strict-transport-security'] ?? null;
+    const encoding = response.headers['content-encoding']?.trim().toLowerCase();
     const base = {
       header,
       url: response.url,
       http_status: response.status,
+      http_compression: encoding && encoding !== 'identity' ? encoding.slice(0, 50) : null,
       error: null,
       max_age: null,
       include_subdomains: false,
@@ -104,10 +110,12 @@ export async function checkHsts(options: {
     return { ...base, status: 'present', ...policy };
   };
   try {
-    const first = await client.request({ url: options.path });
+    // Offering compression also shows whether responses are compressed (BREACH); the body is not read.
+    const headers = { 'accept-encoding': 'gzip, deflate, br' };
+    const first = await client.request({ url: options.path, headers });
     const verdict = judge(first);
     if (verdict.status !== 'missing' || first.status < 300 || first.status >= 400) return verdict;
-    const followed = await client.request({ url: options.path, followRedirects: 3 });
+    const followed = await client.request({ url: options.path, headers, followRedirects: 3 });
     const second = judge(followed);
     return second.status === 'missing' ? verdict : second;
   } catch (error) {

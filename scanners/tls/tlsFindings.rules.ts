@@ -481,6 +481,21 @@ export const TLS_RULES = {
     solution: 'Upgrade the TLS library (OpenSSL 1.0.1j+ supports it), or disable the old protocol versions.',
     cwe: [757],
   },
+  breach: {
+    id: 'tls.http_compression',
+    name: 'HTTP responses are compressed over TLS (BREACH)',
+    risk: 'low',
+    description:
+      'The HTTPS site compresses its responses. When a page reflects attacker-controlled input next to a secret ' +
+      '(a CSRF token, a session value), the compressed size leaks that secret to someone who can watch the traffic ' +
+      'and make the victim send requests (BREACH). Only pages that mix secrets and reflected input are exposed.',
+    solution:
+      'Disable compression for responses that contain secrets, or mask secrets per response (e.g. XOR-masked CSRF ' +
+      'tokens), add length padding, and use SameSite cookies.',
+    cwe: [200],
+    cve: ['CVE-2013-3587'],
+    references: ['https://www.breachattack.com/'],
+  },
   hstsMissing: {
     id: 'tls.hsts.missing',
     name: 'HTTP Strict Transport Security (HSTS) is not set',
@@ -822,6 +837,15 @@ export function tlsFindings(result: TlsScanResult): ScannerFinding[] {
     );
   }
   const hsts = checks.hsts;
+  if (hsts.http_compression) {
+    out.push(
+      finding(
+        TLS_RULES.breach,
+        location,
+        `GET ${hsts.url ?? '/'} with Accept-Encoding: gzip → Content-Encoding: ${hsts.http_compression}`,
+      ),
+    );
+  }
   if (hsts.status === 'missing') {
     out.push(
       finding(

@@ -150,6 +150,8 @@ export const SecurityChecks = z.object({
     preload: z.boolean(),
     url: z.string().nullable(),
     http_status: z.number().int().nullable(),
+    /** Content-Encoding of the answer when gzip/deflate/br were offered (BREACH precondition). */
+    http_compression: z.string().nullable(),
     error: z.string().nullable(),
   }),
 });

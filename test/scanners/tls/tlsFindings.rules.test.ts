@@ -125,6 +125,7 @@ function goodResult(): TlsScanResult {
         preload: false,
         url: 'https://example.com/',
         http_status: 200,
+        http_compression: null,
         error: null,
       },
     },
