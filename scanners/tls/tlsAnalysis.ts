@@ -454,7 +454,53 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
     .filter((f) => f.risk !== 'info')
     .map((f) => ({ id: f.rule_id, name: f.name, risk: f.risk, ...(f.cve ? { cve: f.cve } : {}) }));
   progress.done();
-  return { findings, result: { ...result, vulnerabilities } };
+  return { findings, result: fitResultToBudget({ ...result, vulnerabilities }) };
+}
+
+/** `scan_result` must stay well under 512 KiB (the worst case, every suite in every version, is ~375 KB). */
+export const MAX_RESULT_BYTES = 300_000;
+
+/**
+ * A server accepting hundreds of suites in every version could push the result past
+ * its budget: then the per-suite details (OpenSSL name, weaknesses, key exchange) go
+ * first, then the chains' extra certificates; findings are built before and keep
+ * everything.
+ */
+export function fitResultToBudget(result: TlsScanResult): TlsScanResult {
+  if (JSON.stringify(result).length <= MAX_RESULT_BYTES) return result;
+  const compact = (entry: VersionSuites): VersionSuites => ({
+    ...entry,
+    suites: entry.suites.map((s) => ({ ...s, openssl_name: null, weaknesses: [], key_exchange: null })),
+  });
+  const suites = result.cipher_suites;
+  let trimmed: TlsScanResult = {
+    ...result,
+    cipher_suites: suites
+      ? {
+          ssl_2_0: compact(suites.ssl_2_0),
+          ssl_3_0: compact(suites.ssl_3_0),
+          tls_1_0: compact(suites.tls_1_0),
+          tls_1_1: compact(suites.tls_1_1),
+          tls_1_2: compact(suites.tls_1_2),
+          tls_1_3: compact(suites.tls_1_3),
+        }
+      : null,
+    scan_info: {
+      ...result.scan_info,
+      notes: [...result.scan_info.notes, 'result trimmed to its size budget: per-suite details left out'],
+    },
+  };
+  if (JSON.stringify(trimmed).length > MAX_RESULT_BYTES && trimmed.certificate_info) {
+    trimmed = {
+      ...trimmed,
+      certificate_info: {
+        ...trimmed.certificate_info,
+        chain: trimmed.certificate_info.chain.slice(0, 3),
+        additional_certificates: [],
+      },
+    };
+  }
+  return trimmed;
 }
 
 async function firstContact(context: ProbeContext, label: string, timeoutMs: number): Promise<HelloOutcome> {

@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ScannerFinding } from '../../../domain/shared/finding.js';
-import { suiteById } from '../../../scanners/tls/cipherSuites.js';
+import { LEGACY_OFFER, suiteById } from '../../../scanners/tls/cipherSuites.js';
 import { parseHsts } from '../../../scanners/tls/hsts.js';
+import { fitResultToBudget, MAX_RESULT_BYTES } from '../../../scanners/tls/tlsAnalysis.js';
 import { locationOf, TLS_RULES, tlsFindings } from '../../../scanners/tls/tlsFindings.rules.js';
 import { TlsScanResultSchema, type SuiteEntry, type TlsScanResult } from '../../../scanners/tls/tlsResult.js';
 
@@ -322,6 +323,23 @@ describe('tlsFindings', () => {
     const all = Object.values(TLS_RULES).map((r) => r.id);
     expect(new Set(all).size).toBe(all.length);
     for (const id of all) expect(id).toMatch(/^tls\.[a-z0-9_.]+$/);
+  });
+});
+
+describe('the size budget of scan_result', () => {
+  it('a server accepting every suite in every version still fits, with a note', () => {
+    const result = goodResult();
+    const every = version(
+      LEGACY_OFFER.map((id) => suite(id, { key_exchange: { type: 'ECDH', group: 'secp256r1', bits: 256 } })),
+    );
+    result.cipher_suites = { ...result.cipher_suites!, ssl_3_0: every, tls_1_0: every, tls_1_1: every, tls_1_2: every };
+    expect(JSON.stringify(result).length).toBeGreaterThan(MAX_RESULT_BYTES);
+    const fitted = fitResultToBudget(result);
+    expect(JSON.stringify(fitted).length).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+    expect(fitted.cipher_suites!.tls_1_2.suites).toHaveLength(LEGACY_OFFER.length);
+    expect(fitted.scan_info.notes.at(-1)).toMatch(/trimmed/);
+    expect(TlsScanResultSchema.safeParse(fitted).success).toBe(true);
+    expect(fitResultToBudget(goodResult())).toEqual(goodResult());
   });
 });
 
