@@ -349,7 +349,7 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
     ? additionalChains(context, legacy, tls13.supported, primaryChainTask)
     : Promise.resolve([]);
 
-  const [groups, heartbleed, ccs, compression, fallback, primary, additional] = await Promise.all([
+  const [groups, heartbleed, ccs, compression, fallback, firstChain, additional] = await Promise.all([
     groupsTask,
     heartbleedTask,
     ccsTask,
@@ -358,6 +358,14 @@ export async function analyzeTlsEndpoint(input: TlsAnalysisInput): Promise<TlsAn
     primaryChainTask,
     additionalTask,
   ]);
+  // The first contact's hello may not have suited the server (exotic suites, an alert): ask again with what it accepts.
+  let primary = firstChain;
+  if (checks.certificate && (!primary || primary.chain.length === 0)) {
+    if (tls13.supported) primary = await fetchTls13Chain(context);
+    if ((!primary || primary.chain.length === 0) && bestLegacy !== undefined) {
+      primary = await fetchLegacyChain(context, bestLegacy, legacySuites(bestLegacy).slice(0, MAX_SUITES_PER_HELLO));
+    }
+  }
   // Client-initiated renegotiation needs RFC 5746 on the server (OpenSSL refuses to renegotiate without it).
   const renegotiation =
     renegotiationVersion !== undefined && heartbleed?.renegotiationInfo === true

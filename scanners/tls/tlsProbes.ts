@@ -61,10 +61,13 @@ export interface VersionScan {
   readonly chains: ReadonlyMap<string, { readonly chain: readonly Buffer[]; readonly suite: number }>;
 }
 
-/** Size of a curve's key as sslscan reports it (x25519 253, P-256 256, x448 448). */
+/** Size of a curve's key as sslscan reports it (x25519 253, P-256 256, x448 448); a hybrid: its classical part. */
 export function groupKeyBits(name: string): number {
-  if (name === 'x25519') return 253;
-  if (name === 'x448') return 448;
+  if (/^x25519/i.test(name)) return 253;
+  if (/^x448/i.test(name)) return 448;
+  const classical = /^SecP(\d{3})r1/.exec(name);
+  if (classical) return Number(classical[1]);
+  if (/^MLKEM/.test(name)) return 0;
   const match = /(\d{3,4})/.exec(name);
   return match ? Number(match[1]) : 0;
 }
