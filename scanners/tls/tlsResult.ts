@@ -138,7 +138,8 @@ export const SecurityChecks = z.object({
   compression: Status(['supported', 'not_supported', 'not_applicable', 'error']),
   /** RFC 5746 renegotiation_info in the ServerHello (null: only TLS 1.3 / SSLv2, where it does not apply). */
   secure_renegotiation: z.boolean().nullable(),
-  client_renegotiation: Status(['allowed', 'refused', 'not_applicable', 'error']),
+  /** Client-initiated renegotiation: 'allowed' (5 in a row), 'limited' (rate-limited), 'refused'. */
+  client_renegotiation: Status(['allowed', 'limited', 'refused', 'not_applicable', 'error']),
   fallback_scsv: Status(['supported', 'not_supported', 'not_applicable', 'error']),
   extended_master_secret: z.boolean().nullable(),
   ocsp_stapling: z.boolean().nullable(),

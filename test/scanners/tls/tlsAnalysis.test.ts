@@ -324,6 +324,8 @@ describe.skipIf(!hasOpenssl)(
         ocsp_stapling: true,
       });
       expect(checks.hsts).toMatchObject({ status: 'present', max_age: 31536000, include_subdomains: true });
+      // Node allows 3 client renegotiations per 10 minutes: rate-limited, no DoS lever, no finding.
+      expect(checks.client_renegotiation).toBe('limited');
       const serious = scanned.ours.findings.filter((f) => !['low', 'info'].includes(f.risk));
       expect(serious.map((f) => f.rule_id)).toEqual([]);
       for (const suite of scanned.ours.result.cipher_suites!.tls_1_3.suites) {
@@ -411,5 +413,7 @@ describe.skipIf(!hasOpenssl || !hasGnutls)('gnutls-serv with 3DES and RC4', () =
     expect(byRule.get('tls.cipher.cbc_tls1_0')?.cve).toEqual(['CVE-2011-3389']);
     expect(scanned.ours.result.cipher_suites!.tls_1_2.server_preference).toBe(false);
     expect([...byRule.keys()]).toContain('tls.cipher.no_server_preference');
+    expect(scanned.ours.result.security_checks.client_renegotiation).toBe('allowed');
+    expect([...byRule.keys()]).toContain('tls.renegotiation.client_initiated');
   });
 });
