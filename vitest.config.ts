@@ -18,6 +18,7 @@ const E2E = [
   'test/http/nucleiScans.test.ts',
   'test/pipeline/orphanedReservations.test.ts',
   'test/http/zapScans.test.ts',
+  'test/http/sslyzeScans.test.ts',
 ];
 const serversUp = Boolean(process.env.MONGODB_URL && process.env.KAFKA_BROKERS);
 const required = ['1', 'true'].includes(process.env.SECABLY_REQUIRE_DISTRIBUTED ?? '');
