@@ -66,5 +66,5 @@ export const vulnScanner = defineScanner({
   }),
   debianPackages: ['nmap'],
   // Live once the TLS, web and template engines are wired into defaultEngines.ts (integration):
-  // loadRunner: async (settings) => (await import('./vuln.scanner.js')).createRunner(settings),
+  loadRunner: async (settings) => (await import('./vuln.scanner.js')).createRunner(settings),
 });

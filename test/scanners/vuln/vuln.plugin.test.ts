@@ -45,7 +45,12 @@ describe('the openvas plug-in', () => {
     expect(() => loadConfig({ SECABLY_DATA_DIR: '/tmp/x', GVM_TLS: 'maybe' })).toThrow(/GVM_TLS/);
   });
 
-  it('is not live until the engines are integrated (no loadRunner: 501)', () => {
-    expect(vulnScanner.loadRunner).toBeUndefined();
+  it('is live: workers load its runner, with the real TLS, web and template engines', async () => {
+    expect(vulnScanner.loadRunner).toBeTypeOf('function');
+    const { defaultEngines } = await import('../../../scanners/vuln/defaultEngines.js');
+    const { analyzeTlsEndpoint } = await import('../../../scanners/tls/tlsAnalysis.js');
+    const { scanWebApp } = await import('../../../scanners/web/webScan.js');
+    const { runTemplateScan } = await import('../../../scanners/nuclei/nucleiScan.js');
+    expect(defaultEngines).toMatchObject({ analyzeTlsEndpoint, scanWebApp, runTemplateScan });
   });
 });
