@@ -31,7 +31,9 @@ import { waitFor } from '../support/waitFor.js';
 
 type Json = Record<string, any>;
 
-const scanners = scannerRegistry([...BUILT_IN_SCANNERS, echoScanner]);
+/** A scanner declared without a runner yet (its scans answer 501). */
+const { loadRunner: _none, ...plannedScanner } = { ...echoScanner, type: 'planned', title: 'Planned (test scanner)' };
+const scanners = scannerRegistry([...BUILT_IN_SCANNERS, echoScanner, plannedScanner]);
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 /** Whether PDF exports can render here (the service's default browser path). */
